@@ -1,0 +1,119 @@
+// Host mode (`--root-dir DIR`): the command runs in a private mount and pid namespace
+// (`unshare --mount --pid --fork`, plus `--net` for RUN --network=none). Inside it a short
+// host sh script mounts /proc, a minimal /dev (tmpfs with null, zero, full, random, urandom,
+// tty, devpts, shm), a read-only /sys and a private copy of the host's /etc/resolv.conf into
+// the root, then `setpriv` sets the gid and supplementary groups, `env -i` the environment,
+// and `unshare --root DIR --wd WORKDIR --setuid UID` chroots, changes directory, drops root and
+// execs the command (so exec form works on images without a shell). The command is pid 1 of
+// its namespace: when it exits every process it left behind is killed by the kernel.
+// Mount points the root lacked are created for the run and removed afterwards.
+import { spawn } from 'node:child_process';
+import { copyFile, lstat, mkdir, mkdtemp, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KilnError } from '../../shared/errors.ts';
+import { exitCodeOf, type RunIo, type RunResult, type RunSpec } from './run.ts';
+
+const SETUP = `set -e
+R=$1; RESOLV=$2; shift 2
+mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
+mount -t tmpfs -o nosuid,mode=0755,size=65536k tmpfs "$R/dev"
+for d in null zero full random urandom tty; do : > "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
+mkdir "$R/dev/pts" "$R/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$R/dev/pts"
+mount -t tmpfs -o nosuid,nodev,mode=1777 shm "$R/dev/shm"
+ln -s pts/ptmx "$R/dev/ptmx"; ln -s /proc/self/fd "$R/dev/fd"
+ln -s /proc/self/fd/0 "$R/dev/stdin"; ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys" 2>/dev/null || mount --rbind "/sys" "$R/sys"
+if [ -n "$RESOLV" ]; then mount --bind "$RESOLV" "$R/etc/resolv.conf"; fi
+exec "$@"
+`;
+
+/** What the run put into the root and must take out again. */
+interface Scaffold {
+  createdDirs: string[];
+  createdFiles: string[];
+  resolvCopy: string | undefined;
+  tmp: string;
+  etcTimes?: { atime: Date; mtime: Date };
+}
+
+export async function runOnHost(rootDir: string, spec: RunSpec, io: RunIo): Promise<RunResult> {
+  const scaffold = await prepareRoot(rootDir);
+  try {
+    const groups = spec.user.groups.length > 0 ? spec.user.groups : [spec.user.gid];
+    const argv = [
+      ...(spec.network === 'none' ? ['--net'] : []),
+      '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child',
+      '/bin/sh', '-c', SETUP, 'kiln-run', rootDir, scaffold.resolvCopy ?? '',
+      'setpriv', `--regid=${spec.user.gid}`, `--groups=${groups.join(',')}`, '--',
+      'env', '-i', '--', ...spec.env,
+      'unshare', `--root=${rootDir}`, `--wd=${spec.workdir}`, `--setuid=${spec.user.uid}`, '--', ...spec.argv,
+    ];
+    const child = spawn('unshare', argv, {
+      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(io.stdout, { end: false });
+    child.stderr.pipe(io.stderr, { end: false });
+    return await new Promise<RunResult>((resolve, reject) => {
+      child.on('error', (e) =>
+        reject(new KilnError('E_RUN', `${spec.description}: starting unshare: ${e.message}`, {
+          cause: e,
+          hint: 'the host mode needs util-linux (unshare, setpriv) and root',
+        })),
+      );
+      child.on('close', (code, signal) => resolve(exitCodeOf(code, signal)));
+    });
+  } finally {
+    await cleanupRoot(rootDir, scaffold);
+  }
+}
+
+async function prepareRoot(rootDir: string): Promise<Scaffold> {
+  const tmp = await mkdtemp(join(tmpdir(), 'kiln-run-'));
+  const s: Scaffold = { createdDirs: [], createdFiles: [], resolvCopy: undefined, tmp };
+  for (const name of ['proc', 'dev', 'sys']) {
+    const p = join(rootDir, name);
+    const st = await lstat(p).catch(() => undefined);
+    if (st === undefined) {
+      await mkdir(p, { mode: 0o755 });
+      s.createdDirs.push(p);
+    } else if (!st.isDirectory()) {
+      throw new KilnError('E_UNSAFE_PATH', `preparing the build root for RUN: /${name} is not a directory`, {
+        hint: 'a layer replaced a system mount point with a file or a link',
+      });
+    }
+  }
+  await prepareResolvConf(rootDir, s);
+  return s;
+}
+
+async function prepareResolvConf(rootDir: string, s: Scaffold): Promise<void> {
+  const etc = join(rootDir, 'etc');
+  const etcSt = await lstat(etc).catch(() => undefined);
+  if (etcSt?.isDirectory() !== true) return; // no /etc (scratch) or a link: no DNS config
+  const target = join(etc, 'resolv.conf');
+  const st = await lstat(target).catch(() => undefined);
+  if (st !== undefined && !st.isFile()) return; // a link (systemd-resolved images): leave it
+  const host = await stat('/etc/resolv.conf').catch(() => undefined);
+  const copy = join(s.tmp, 'resolv.conf');
+  if (host?.isFile() === true) await copyFile('/etc/resolv.conf', copy);
+  else await writeFile(copy, '');
+  if (st === undefined) {
+    s.etcTimes = { atime: etcSt.atime, mtime: etcSt.mtime };
+    await writeFile(target, '', { mode: 0o644 });
+    s.createdFiles.push(target);
+  }
+  s.resolvCopy = copy;
+}
+
+async function cleanupRoot(rootDir: string, s: Scaffold): Promise<void> {
+  for (const f of s.createdFiles) {
+    const st = await lstat(f).catch(() => undefined);
+    if (st?.isFile() === true && st.size === 0) await unlink(f);
+  }
+  if (s.etcTimes !== undefined) await utimes(join(rootDir, 'etc'), s.etcTimes.atime, s.etcTimes.mtime).catch(() => undefined);
+  for (const d of s.createdDirs) await rmdir(d).catch(() => undefined); // kept when the command filled it
+  await rm(s.tmp, { recursive: true, force: true });
+}
