@@ -42,9 +42,8 @@ export interface RetryContext {
 /** Whether an error is worth another attempt. */
 export function isTemporary(e: unknown): boolean {
   if (!isKilnError(e)) return false;
-  if (e.code === 'E_REGISTRY_NETWORK') return true;
-  const temporary = (e as { temporary?: unknown }).temporary;
-  return (e.code === 'E_REGISTRY' || e.code === 'E_PUSH') && temporary === true;
+  if (e.code !== 'E_REGISTRY' && e.code !== 'E_REGISTRY_NETWORK' && e.code !== 'E_PUSH') return false;
+  return (e as { temporary?: unknown }).temporary === true;
 }
 
 /** The delay a registry asked for with Retry-After, in ms, if it did. */
