@@ -15,10 +15,10 @@ import type { ResolvedUser } from './users.ts';
 
 export type RootMode = 'host' | 'container';
 
-/** Where commands run: the build root directory and how to enter it. */
+/** Where commands run: the build root directory and how to enter it (a Workspace fits). */
 export interface RunRoot {
-  dir: string;
-  mode: RootMode;
+  readonly root: string;
+  readonly mode: RootMode;
 }
 
 export interface RunSpec {
@@ -50,7 +50,7 @@ export async function runCommand(root: RunRoot, spec: RunSpec, io: RunIo, logger
     throw new KilnError('E_RUN', `${spec.description}: empty command`);
   }
   logger.debug(`running ${JSON.stringify(spec.argv)} as ${spec.user.uid}:${spec.user.gid} in ${spec.workdir}`);
-  const result = root.mode === 'host' ? await runOnHost(root.dir, spec, io) : await runInContainer(spec, io);
+  const result = root.mode === 'host' ? await runOnHost(root.root, spec, io) : await runInContainer(spec, io);
   if (result.exitCode !== 0) {
     const why = result.signal !== undefined ? `killed by ${result.signal} (exit code ${result.exitCode})` : `exit code ${result.exitCode}`;
     throw new KilnError('E_RUN', `${spec.description}: ${why}`, { exitCode: result.exitCode });

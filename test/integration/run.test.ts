@@ -51,7 +51,7 @@ describe('runCommand in host mode', () => {
     const user = await resolveUser(root, 'alice');
     expect(user).toMatchObject({ uid: 1000, gid: 1000, groups: [1000, 10, 29], home: '/home/alice' });
     const c = capture();
-    await runCommand({ dir: root, mode: 'host' }, spec(['/bin/sh', '-c', 'id; pwd; env | sort; ls /proc/1 >/dev/null && echo proc'], { user, workdir: '/work' }), c.io, silentLogger);
+    await runCommand({ root, mode: 'host' }, spec(['/bin/sh', '-c', 'id; pwd; env | sort; ls /proc/1 >/dev/null && echo proc'], { user, workdir: '/work' }), c.io, silentLogger);
     const out = c.text();
     expect(out).toContain('uid=1000(alice) gid=1000(alice) groups=10(wheel),29(audio),1000(alice)');
     expect(out).toContain('/work\n');
@@ -63,7 +63,7 @@ describe('runCommand in host mode', () => {
   it('exec form runs without a shell wrapper, and the exit code becomes E_RUN', async () => {
     const root = busyboxRoot();
     const c = capture();
-    const err = await runCommand({ dir: root, mode: 'host' }, spec(['/bin/sh', '-c', 'echo failing; exit 7']), c.io, silentLogger).catch((e: unknown) => e);
+    const err = await runCommand({ root, mode: 'host' }, spec(['/bin/sh', '-c', 'echo failing; exit 7']), c.io, silentLogger).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_RUN', exitCode: 7, message: 'running "test" (Dockerfile:1): exit code 7' });
     expect(c.text()).toBe('failing\n');
   });
@@ -71,7 +71,7 @@ describe('runCommand in host mode', () => {
   it('kills background processes and leaves no mounts or mount points behind', async () => {
     const root = busyboxRoot();
     const c = capture();
-    await runCommand({ dir: root, mode: 'host' }, spec(['/bin/sh', '-c', 'sleep 1000 & touch /tmp/done']), c.io, silentLogger);
+    await runCommand({ root, mode: 'host' }, spec(['/bin/sh', '-c', 'sleep 1000 & touch /tmp/done']), c.io, silentLogger);
     expect(existsSync(join(root, 'tmp/done'))).toBe(true);
     const ps = execFileSync('ps', ['-eo', 'args']).toString();
     expect(ps).not.toContain('sleep 1000');
@@ -82,14 +82,14 @@ describe('runCommand in host mode', () => {
   it('RUN --network=none has no network interfaces but loopback', async () => {
     const root = busyboxRoot();
     const c = capture();
-    await runCommand({ dir: root, mode: 'host' }, spec(['/bin/sh', '-c', 'ls /sys/class/net'], { network: 'none' }), c.io, silentLogger);
+    await runCommand({ root, mode: 'host' }, spec(['/bin/sh', '-c', 'ls /sys/class/net'], { network: 'none' }), c.io, silentLogger);
     expect(c.text().trim()).toBe('lo');
   });
 
   it('refuses a root whose /proc is a link out of it', async () => {
     const root = busyboxRoot();
     symlinkSync('/tmp', join(root, 'proc'));
-    const err = await runCommand({ dir: root, mode: 'host' }, spec(['/bin/true']), capture().io, silentLogger).catch((e: unknown) => e);
+    const err = await runCommand({ root, mode: 'host' }, spec(['/bin/true']), capture().io, silentLogger).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_UNSAFE_PATH' });
   });
 });
@@ -102,13 +102,13 @@ describe('runCommand in container mode', () => {
     onTestFinished(() => rmSync(cwd, { recursive: true, force: true }));
     execFileSync('chmod', ['755', cwd]);
     const user = { uid: 1000, gid: 1000, groups: [1000, 10, 29], home: '/' };
-    await runCommand({ dir: '/', mode: 'container' }, spec(['/bin/sh', '-c', 'id -u; id -G; pwd; env | grep -c NODE_; sleep 1001 &'], { user, workdir: cwd, env: ['PATH=/usr/bin:/bin'] }), c.io, silentLogger);
+    await runCommand({ root: '/', mode: 'container' }, spec(['/bin/sh', '-c', 'id -u; id -G; pwd; env | grep -c NODE_; sleep 1001 &'], { user, workdir: cwd, env: ['PATH=/usr/bin:/bin'] }), c.io, silentLogger);
     expect(c.text()).toBe(`1000\n1000 10 29\n${cwd}\n0\n`);
     expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain('sleep 1001');
   });
 
   it('a failing command becomes E_RUN with its exit code', async () => {
-    const err = await runCommand({ dir: '/', mode: 'container' }, spec(['/bin/sh', '-c', 'exit 3'], { env: [] }), capture().io, silentLogger).catch((e: unknown) => e);
+    const err = await runCommand({ root: '/', mode: 'container' }, spec(['/bin/sh', '-c', 'exit 3'], { env: [] }), capture().io, silentLogger).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_RUN', exitCode: 3 });
   });
 });
