@@ -28,6 +28,8 @@ export interface RegistryOptions {
   imageDownloadRetry: number;
   /** --push-retry: extra attempts for a push. */
   pushRetry: number;
+  /** --push-ignore-immutable-tag-errors: a refused overwrite of an immutable tag is a warning. */
+  pushIgnoreImmutableTagErrors?: boolean;
   /** --credential-helpers: helpers to try when config.json has none for a host ('' disables). */
   credentialHelpers: readonly string[];
 }

@@ -31,7 +31,7 @@ export interface RegistryRequest {
   path: string;
   headers?: Record<string, string>;
   /** Called once per send (a 401 retry sends again), so it must return fresh bodies. */
-  body?: () => Buffer | Readable | string;
+  body?: () => Buffer | Readable | string | Promise<Buffer | Readable | string>;
   /** Statuses that are success; anything else throws. */
   ok: number[];
   followRedirects?: boolean;
@@ -143,7 +143,7 @@ async function sendFollowing(req: RegistryRequest, origin: string, auth: string 
   for (let hops = 0; ; hops++) {
     const headers: Record<string, string> = { 'user-agent': deps.userAgent, ...req.headers };
     if (auth !== undefined && url.origin === firstOrigin) headers['authorization'] = auth;
-    const body = hops === 0 && req.body !== undefined ? req.body() : undefined;
+    const body = hops === 0 && req.body !== undefined ? await req.body() : undefined;
     const dispatcher = await deps.transport.dispatcher(url.host, req.direction);
     let res: Dispatcher.ResponseData;
     try {
