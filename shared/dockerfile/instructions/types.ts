@@ -15,6 +15,7 @@ interface Base {
   raw: string;
 }
 
+/** ENV and LABEL pairs as written, quotes included, until `expandInstruction` processes them. */
 export interface KeyValue {
   key: string;
   value: string;
@@ -202,7 +203,10 @@ export type WorkdirInstruction = Base & { kind: 'WORKDIR'; path: string };
 
 export interface ArgDeclaration {
   name: string;
-  /** The default, as written (quotes removed by the parser); absent for `ARG NAME`. `ARG X=` is ''. */
+  /**
+   * The default as written, quotes included (`"x y"`): the shell lexer removes them when the
+   * value is expanded. Absent for `ARG NAME`; `ARG X=` is ''.
+   */
   value?: string;
 }
 
@@ -287,4 +291,6 @@ export interface Dockerfile {
   stages: Stage[];
   /** Every instruction in order (metaArgs and stage instructions included). */
   instructions: Instruction[];
+  /** Things Docker accepts but warns about (empty continuation lines). */
+  warnings: { line: number; message: string }[];
 }
