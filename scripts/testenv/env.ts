@@ -1,0 +1,132 @@
+// Start the whole test environment: three registries, the token issuer, the base images.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTokenServer, type TokenServer } from '../../test/helpers/token-server.ts';
+import { ensureLayout, pushBase } from './images/base-images.ts';
+import { DEFAULT_CACHE_DIR } from './paths.ts';
+import { createPki, type Pki } from './pki.ts';
+import { startRegistry, type Registry } from './registry.ts';
+import type { ImageRefs, TestEnv } from './types.ts';
+
+export const USERNAME = 'kiln';
+const TOKEN_SERVICE = 'kiln-test-registry';
+const TOKEN_ISSUER = 'kiln-test-issuer';
+
+export interface StartTestEnvOptions {
+  cacheDir?: string;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+}
+
+export interface RunningTestEnv {
+  env: TestEnv;
+  /** Path of the JSON description (KILN_TESTENV). */
+  file: string;
+  stop(): Promise<void>;
+}
+
+interface Servers {
+  plain: Registry;
+  tls: Registry;
+  token: Registry;
+  tokenServer: TokenServer;
+}
+
+async function startServers(workDir: string, pki: Pki, password: string): Promise<Servers> {
+  const tlsOpts = { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile };
+  const tokenServer = await startTokenServer({
+    users: { [USERNAME]: password },
+    issuer: TOKEN_ISSUER,
+    service: TOKEN_SERVICE,
+    signer: pki.tokenSigner,
+    tls: pki.server,
+  });
+  const started = await Promise.allSettled([
+    startRegistry({ parentDir: workDir }),
+    startRegistry({ parentDir: workDir, tls: tlsOpts, auth: { kind: 'htpasswd', username: USERNAME, password } }),
+    startRegistry({
+      parentDir: workDir,
+      tls: tlsOpts,
+      auth: { kind: 'token', realm: tokenServer.realm, service: TOKEN_SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: pki.tokenSigner.certFile },
+    }),
+  ]);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    await tokenServer.stop();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [plain, tls, token] = started.map((r) => (r as PromiseFulfilledResult<Registry>).value) as [Registry, Registry, Registry];
+  return { plain, tls, token, tokenServer };
+}
+
+function writeDockerConfig(dir: string, hosts: string[], password: string): void {
+  mkdirSync(dir, { recursive: true });
+  const auth = Buffer.from(`${USERNAME}:${password}`).toString('base64');
+  const auths = Object.fromEntries(hosts.map((h) => [h, { auth }]));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths }, null, 2), { mode: 0o600 });
+}
+
+async function pushImages(s: Servers, cacheDir: string, certDir: string, password: string, log: (l: string) => void) {
+  const creds = { username: USERNAME, password };
+  const t0 = Date.now();
+  const [busybox, debian] = await Promise.all([ensureLayout('busybox', cacheDir), ensureLayout('debian', cacheDir)]);
+  log(`base layouts ready in ${Date.now() - t0} ms`);
+  const t1 = Date.now();
+  const [bb, deb, tlsRefs, tokenRefs] = await Promise.all([
+    pushBase(busybox, { host: s.plain.host, insecure: true }),
+    pushBase(debian, { host: s.plain.host, insecure: true }),
+    pushBase(busybox, { host: s.tls.host, certDir, creds }),
+    pushBase(busybox, { host: s.token.host, certDir, creds }),
+  ]);
+  log(`base images pushed in ${Date.now() - t1} ms`);
+  return { images: { busybox: bb, debian: deb } as { busybox: ImageRefs; debian: ImageRefs }, tlsBusybox: tlsRefs.v2s2, tokenBusybox: tokenRefs.v2s2 };
+}
+
+export async function startTestEnv(opts: StartTestEnvOptions = {}): Promise<RunningTestEnv> {
+  const log = opts.log ?? (() => {});
+  const workDir = mkdtempSync(join(tmpdir(), 'kiln-testenv-'));
+  const password = `pw-${Math.random().toString(36).slice(2, 12)}`;
+  const t0 = Date.now();
+  const pki = createPki(join(workDir, 'pki'));
+  const certDir = join(workDir, 'certs');
+  mkdirSync(certDir);
+  copyFileSync(pki.ca.certFile, join(certDir, 'ca.crt'));
+  const servers = await startServers(workDir, pki, password);
+  const stop = async (): Promise<void> => {
+    await Promise.all([servers.plain.stop(), servers.tls.stop(), servers.token.stop(), servers.tokenServer.stop()]);
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  try {
+    log(`registries up in ${Date.now() - t0} ms`);
+    const dockerConfigDir = join(workDir, 'docker');
+    writeDockerConfig(dockerConfigDir, [servers.tls.host, servers.token.host], password);
+    const pushed = await pushImages(servers, opts.cacheDir ?? DEFAULT_CACHE_DIR, certDir, password, log);
+    const common = { caFile: pki.ca.certFile, username: USERNAME, password };
+    const env: TestEnv = {
+      plain: { host: servers.plain.host },
+      tls: { host: servers.tls.host, ...common, busybox: pushed.tlsBusybox },
+      token: { host: servers.token.host, ...common, busybox: pushed.tokenBusybox, realm: servers.tokenServer.realm, service: TOKEN_SERVICE },
+      dockerConfigDir,
+      certDir,
+      pki: {
+        caFile: pki.ca.certFile,
+        serverCertFile: pki.server.certFile,
+        serverKeyFile: pki.server.keyFile,
+        tokenSignerCertFile: pki.tokenSigner.certFile,
+        tokenSignerKeyFile: pki.tokenSigner.keyFile,
+      },
+      images: pushed.images,
+      workDir,
+      pids: { registries: [servers.plain.pgid, servers.tls.pgid, servers.token.pgid], owner: process.pid },
+    };
+    const file = join(workDir, 'testenv.json');
+    writeFileSync(file, JSON.stringify(env, null, 2));
+    log(`test environment ready in ${Date.now() - t0} ms: ${file}`);
+    return { env, file, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

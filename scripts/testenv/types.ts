@@ -1,0 +1,45 @@
+// The test environment's description, written as JSON by the setup and read by tests
+// (test/helpers/testenv.ts). Additive changes only: other engineers' tests code against it.
+
+/** Full references of one image pushed three ways to one registry. */
+export interface ImageRefs {
+  /** Docker v2 schema 2 manifest, e.g. `127.0.0.1:41234/kiln/busybox:v2s2`. */
+  v2s2: string;
+  /** OCI image manifest. */
+  oci: string;
+  /** OCI image index with linux/amd64 and linux/arm64 entries. */
+  multi: string;
+  /** Manifest digests (`sha256:…`) of the three tags. */
+  digest: { v2s2: string; oci: string; multi: string };
+}
+
+export interface AuthRegistry {
+  /** `127.0.0.1:PORT` */
+  host: string;
+  /** PEM CA that signed the registry's certificate (and the token realm's). */
+  caFile: string;
+  username: string;
+  password: string;
+  /** busybox pushed here as Docker v2 schema 2, e.g. `127.0.0.1:PORT/kiln/busybox:v2s2`. */
+  busybox: string;
+}
+
+export interface TestEnv {
+  /** Plain-HTTP registry, no auth. */
+  plain: { host: string };
+  /** HTTPS registry (self-signed CA) with htpasswd basic auth. */
+  tls: AuthRegistry;
+  /** HTTPS registry requiring bearer tokens from `realm` (HTTPS, same CA). */
+  token: AuthRegistry & { realm: string; service: string };
+  /** Directory for DOCKER_CONFIG: its config.json has `auths` for the tls and token hosts. */
+  dockerConfigDir: string;
+  /** Directory with `ca.crt`, usable as skopeo `--cert-dir` / `--dest-cert-dir`. */
+  certDir: string;
+  /** PEM files a test may reuse to start its own TLS server (cert valid for 127.0.0.1 and localhost). */
+  pki: { caFile: string; serverCertFile: string; serverKeyFile: string; tokenSignerCertFile: string; tokenSignerKeyFile: string };
+  images: { busybox: ImageRefs; debian: ImageRefs };
+  /** The environment's temp dir (registry data, logs). Tests make their own temp dirs. */
+  workDir: string;
+  /** Process-group ids of the registries and of the process hosting the token server. */
+  pids: { registries: number[]; owner: number };
+}

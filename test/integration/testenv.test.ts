@@ -1,0 +1,187 @@
+// Proves the test environment: registries answer, auth is enforced, base images exist with the
+// right manifest media types, and busybox runs when unpacked into a temp dir.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { startRegistry, testEnv, type TestEnv } from '../helpers/testenv.ts';
+
+const run = promisify(execFile);
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const DOCKER_V2S2 = 'application/vnd.docker.distribution.manifest.v2+json';
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-testenv-test-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function skopeo(args: string[]): Promise<string> {
+  const { stdout } = await run('skopeo', args, { maxBuffer: 32 * 1024 * 1024 });
+  return stdout;
+}
+
+async function skopeoFails(args: string[]): Promise<string> {
+  try {
+    await run('skopeo', args);
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr);
+  }
+  throw new Error(`skopeo ${args.join(' ')} succeeded but should have failed`);
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function get(url: string, opts: { ca?: Buffer; auth?: string } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = opts.auth ? { authorization: opts.auth } : {};
+    const req = request(url, { ca: opts.ca, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const env: TestEnv = testEnv();
+const ca = (): Buffer => readFileSync(env.tls.caFile);
+const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+
+describe('registries', () => {
+  test('the plain registry answers /v2/ anonymously over HTTP', async () => {
+    const res = await fetch(`http://${env.plain.host}/v2/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
+  });
+
+  test('the TLS registry asks for basic auth and accepts the right password', async () => {
+    const anon = await get(`https://${env.tls.host}/v2/`, { ca: ca() });
+    expect(anon.status).toBe(401);
+    expect(String(anon.headers['www-authenticate'])).toMatch(/^Basic realm=/);
+    expect((await get(`https://${env.tls.host}/v2/`, { ca: ca(), auth: basic(env.tls.username, 'wrong') })).status).toBe(401);
+    expect((await get(`https://${env.tls.host}/v2/`, { ca: ca(), auth: basic(env.tls.username, env.tls.password) })).status).toBe(200);
+  });
+
+  test('the token registry sends a bearer challenge naming the realm and service', async () => {
+    const anon = await get(`https://${env.token.host}/v2/`, { ca: ca() });
+    expect(anon.status).toBe(401);
+    const challenge = String(anon.headers['www-authenticate']);
+    expect(challenge).toContain(`Bearer realm="${env.token.realm}"`);
+    expect(challenge).toContain(`service="${env.token.service}"`);
+  });
+
+  test('the token issuer refuses a wrong password and grants nothing to anonymous users', async () => {
+    const scope = 'repository:kiln/busybox:pull';
+    const url = `${env.token.realm}?service=${env.token.service}&scope=${encodeURIComponent(scope)}`;
+    expect((await get(url, { ca: ca(), auth: basic(env.token.username, 'wrong') })).status).toBe(401);
+    const anon = await get(url, { ca: ca() });
+    expect(anon.status).toBe(200);
+    const token = (JSON.parse(anon.body) as { token: string }).token;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { access: unknown[] };
+    expect(claims.access).toEqual([{ type: 'repository', name: 'kiln/busybox', actions: [] }]);
+    const denied = await get(`https://${env.token.host}/v2/kiln/busybox/manifests/v2s2`, { ca: ca(), auth: `Bearer ${token}` });
+    expect(denied.status).toBe(401);
+  });
+
+  test('a user token grants pull: the manifest is served', async () => {
+    const url = `${env.token.realm}?service=${env.token.service}&scope=repository:kiln/busybox:pull`;
+    const res = await get(url, { ca: ca(), auth: basic(env.token.username, env.token.password) });
+    const token = (JSON.parse(res.body) as { token: string }).token;
+    const manifest = await get(`https://${env.token.host}/v2/kiln/busybox/manifests/v2s2`, {
+      ca: ca(),
+      auth: `Bearer ${token}`,
+    });
+    expect(manifest.status).toBe(200);
+  });
+
+  for (const kind of ['tls', 'token'] as const) {
+    test(`skopeo: wrong password fails and the right one works on the ${kind} registry`, async () => {
+      const r = env[kind];
+      const ref = `docker://${r.busybox}`;
+      const wrong = await skopeoFails(['inspect', '--cert-dir', env.certDir, '--creds', `${r.username}:wrong`, ref]);
+      expect(wrong).toMatch(/unauthorized|401|authentication required/i);
+      const anon = await skopeoFails(['inspect', '--cert-dir', env.certDir, '--no-creds', ref]);
+      expect(anon).toMatch(/unauthorized|401|authentication required/i);
+      const out = await skopeo(['inspect', '--cert-dir', env.certDir, '--authfile', join(env.dockerConfigDir, 'config.json'), ref]);
+      expect(JSON.parse(out)).toMatchObject({ Architecture: 'amd64', Os: 'linux' });
+    });
+  }
+
+  test('startRegistry starts an extra registry whose requests can be counted', async () => {
+    const reg = await startRegistry();
+    onTestFinished(() => reg.stop());
+    await skopeo(['copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false',
+      `docker://${env.images.busybox.oci}`, `docker://${reg.host}/copy/busybox:1`]);
+    const head = await fetch(`${reg.url}/v2/copy/busybox/manifests/1`, { method: 'HEAD', headers: { accept: OCI_MANIFEST } });
+    expect(head.status).toBe(200);
+    const puts = reg.requests().filter((r) => r.method === 'PUT' && r.uri.includes('/manifests/'));
+    expect(puts).toEqual([{ method: 'PUT', uri: '/v2/copy/busybox/manifests/1', status: 201 }]);
+  });
+});
+
+describe('base images', () => {
+  for (const name of ['busybox', 'debian'] as const) {
+    test(`${name} exists as v2s2, oci and a two-platform index`, async () => {
+      const refs = env.images[name];
+      const raw = async (ref: string): Promise<{ mediaType: string; manifests?: Array<{ platform: { architecture: string } }> }> => {
+        const text = await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+        return JSON.parse(text) as { mediaType: string };
+      };
+      expect((await raw(refs.v2s2)).mediaType).toBe(DOCKER_V2S2);
+      expect((await raw(refs.oci)).mediaType).toBe(OCI_MANIFEST);
+      const index = await raw(refs.multi);
+      expect(index.mediaType).toBe(OCI_INDEX);
+      expect(index.manifests?.map((m) => m.platform.architecture).sort()).toEqual(['amd64', 'arm64']);
+      const arm = await skopeo(['inspect', '--tls-verify=false', '--override-arch', 'arm64', `docker://${refs.multi}`]);
+      expect(JSON.parse(arm)).toMatchObject({ Architecture: 'arm64', Os: 'linux' });
+      const res = await fetch(`http://${refs.oci.replace(/^([^/]+)\/(.+):oci$/, '$1/v2/$2/manifests/oci')}`, {
+        headers: { accept: OCI_MANIFEST },
+      });
+      const body = Buffer.from(await res.arrayBuffer());
+      expect(`sha256:${createHash('sha256').update(body).digest('hex')}`).toBe(refs.digest.oci);
+    });
+  }
+
+  async function unpack(ref: string): Promise<string> {
+    const dir = tempDir();
+    await skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${join(dir, 'layout')}:img`]);
+    await run('umoci', ['unpack', '--image', `${join(dir, 'layout')}:img`, join(dir, 'bundle')]);
+    return join(dir, 'bundle', 'rootfs');
+  }
+
+  test('busybox runs sh in a chroot and has the kiln user, /tmp 1777 and /home/kiln', async () => {
+    const rootfs = await unpack(env.images.busybox.v2s2);
+    expect(rootfs).not.toBe('/');
+    const { stdout } = await run('chroot', [rootfs, '/bin/sh', '-c', 'echo ok']);
+    expect(stdout).toBe('ok\n');
+    const id = await run('chroot', [rootfs, '/bin/id', 'kiln']);
+    expect((await run('chroot', [rootfs, '/usr/bin/env', 'true'])).stdout).toBe('');
+    expect(id.stdout.trim()).toBe('uid=1000(kiln) gid=1000(kiln) groups=1000(kiln),10(wheel)');
+    expect(statSync(join(rootfs, 'tmp')).mode & 0o7777).toBe(0o1777);
+    expect(statSync(join(rootfs, 'home/kiln')).uid).toBe(1000);
+    const config = JSON.parse(await skopeo(['inspect', '--config', '--tls-verify=false', `docker://${env.images.busybox.oci}`])) as {
+      config: { Cmd: string[]; Env: string[] };
+    };
+    expect(config.config.Cmd).toEqual(['sh']);
+    expect(config.config.Env.some((e) => e.startsWith('PATH='))).toBe(true);
+  });
+
+  test('debian has apt and sources pointing at the host mirror', async () => {
+    const rootfs = await unpack(env.images.debian.oci);
+    const { stdout } = await run('chroot', [rootfs, '/usr/bin/apt-get', '--version']);
+    expect(stdout).toMatch(/^apt /);
+    expect(readFileSync(join(rootfs, 'etc/debian_version'), 'utf8')).toMatch(/^12\./);
+    expect(readFileSync(join(rootfs, 'etc/apt/sources.list'), 'utf8')).toMatch(/^deb \S+ bookworm main$/m);
+  });
+});
