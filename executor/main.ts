@@ -1,0 +1,42 @@
+// `executor`: kaniko's executor command line → frozen options → build. The only place that
+// prints the final error and exits (0 ok, 1 usage or any error, or the error's own exit code,
+// e.g. a failed RUN's).
+import { renderHelp, reportFailure, sniffLogFormat } from '../shared/cli/index.ts';
+import { type LogFormat, createLogger } from '../shared/log.ts';
+import { kilnVersion } from '../shared/version.ts';
+import { executorFlagSpecs } from './flags.ts';
+import { type ExecutorOptions, parseExecutorArgs } from './options.ts';
+
+const USAGE = `Usage: executor [flags]
+       executor version
+
+Builds a container image from a Dockerfile without a Docker daemon and pushes it (kaniko's executor).`;
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'version' || (argv.length === 1 && argv[0] === '--version')) {
+    process.stdout.write(`${kilnVersion}\n`);
+    return 0;
+  }
+  if (argv[0] === 'help' || argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(await renderHelp(executorFlagSpecs, { scriptName: 'executor', usage: USAGE, columns: process.stdout.columns }));
+    return 0;
+  }
+  let format: LogFormat = sniffLogFormat(argv);
+  let options: ExecutorOptions | undefined;
+  try {
+    options = parseExecutorArgs(argv, process.env, { stderrIsTTY: process.stderr.isTTY === true });
+    format = options.log.format;
+    const logger = createLogger({ ...options.log, write: (line) => process.stderr.write(line) });
+    for (const note of options.notes) logger[note.level](note.message);
+    const { runBuild } = await import('./build.ts');
+    await runBuild(options, logger);
+    return 0;
+  } catch (err) {
+    const level = options?.log.level;
+    const report = reportFailure(err, { format, prefix: 'error building image', stack: level === 'debug' || level === 'trace' });
+    process.stderr.write(report.text);
+    return report.exitCode;
+  }
+}
+
+process.exit(await main(process.argv.slice(2)));
