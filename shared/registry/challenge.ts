@@ -44,10 +44,17 @@ export function parseChallenges(header: string | undefined): Challenge[] {
       }
       i++;
       while (s[i] === ' ') i++;
-      challenge.params[name.toLowerCase()] = s[i] === '"' ? quoted() : (token() ?? '');
+      challenge.params[name.toLowerCase()] = s[i] === '"' ? quoted() : bare();
     }
   }
   return out;
+
+  // unquoted values are tokens by the RFC; servers also send bare URLs, so read up to , or space
+  function bare(): string {
+    const start = i;
+    while (i < s.length && s[i] !== ',' && s[i] !== ' ' && s[i] !== '\t') i++;
+    return s.slice(start, i);
+  }
 
   function quoted(): string {
     let v = '';
