@@ -60,3 +60,24 @@ export class XattrStore {
 
 /** The xattrs Kiln writes into layers (Docker archives security.capability only). */
 export const LAYER_XATTRS = ['security.capability'] as const;
+
+/**
+ * The xattrs to archive for a path: read from disk when the native binding is here (only
+ * LAYER_XATTRS, as Docker), else what extraction recorded in `store`.
+ */
+export function layerXattrSource(
+  store: XattrStore | undefined,
+  ops: XattrOps | undefined = loadNativeXattr(),
+): (rel: string, hostPath: string) => ReadonlyMap<string, Buffer> | undefined {
+  return (rel, hostPath) => {
+    if (ops !== undefined) {
+      const found = new Map<string, Buffer>();
+      for (const name of LAYER_XATTRS) {
+        const v = ops.get(hostPath, name);
+        if (v !== undefined) found.set(name, v);
+      }
+      if (found.size > 0) return found;
+    }
+    return store?.get(rel);
+  };
+}
