@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { sha256 } from '../digest.ts';
+import { type Digest, sha256 } from '../digest.ts';
 import { indexJson, MediaTypes, validateImage, type Image } from '../image/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { parseReference } from '../reference/index.ts';
