@@ -5,7 +5,7 @@ import { Readable, type Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { compressStream, decompressStream, detectCompression } from './compression.ts';
+import { compressStream, decompressStream, detectCompression, jsZstdDecompress } from './compression.ts';
 import { MediaTypes } from './types.ts';
 
 async function collect(s: NodeJS.ReadableStream): Promise<Buffer> {
@@ -83,6 +83,12 @@ describe('decompressStream', () => {
     expect(createHash('sha256').update(want).digest('hex')).toBe('2580849d3cc1c9e24b070292e7a88028a520e97ce4cfb191cdbdad4944e0607e');
     const got = await collect(feed(decompressStream(MediaTypes.ociLayerZstd), zst, [3, 1, 1000]));
     expect(got.equals(want)).toBe(true);
+  });
+
+  it('decodes zstd with the pure-JS decoder too (the Node < 22.15 path)', async () => {
+    const zst = readFileSync(join(import.meta.dirname, 'testdata', 'content.zst'));
+    expect((await collect(Readable.from([zst.subarray(0, 5000), zst.subarray(5000)]).pipe(jsZstdDecompress()))).equals(fixtureContent())).toBe(true);
+    await expect(collect(Readable.from([zst.subarray(0, 3000)]).pipe(jsZstdDecompress()))).rejects.toMatchObject({ code: 'E_LAYER' });
   });
 
   it('fails on corrupt gzip and corrupt zstd', async () => {

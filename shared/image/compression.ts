@@ -64,6 +64,11 @@ function zstdError(cause: unknown): KilnError {
   return new KilnError('E_LAYER', `decompressing zstd: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
 }
 
+/** The pure-JS zstd decoder (what Node < 22.15 uses); exported for tests on newer Node. */
+export function jsZstdDecompress(): Transform {
+  return new JsZstdDecompress();
+}
+
 function decompressor(c: Compression): Transform {
   if (c === 'gzip') return zlib.createGunzip();
   if (c === 'zstd') return zstdZlib.createZstdDecompress?.() ?? new JsZstdDecompress();

@@ -10,4 +10,4 @@ export { imageFromParts, layerFromCompressedBlob, layerFromFile, parseManifest, 
 export { appendLayers, withAnnotations, withConfig, withHistory, withMediaTypes, type Addendum } from './mutate.ts';
 export { scratchImage, type ScratchOptions } from './empty.ts';
 export { validateImage } from './validate.ts';
-export { configJson, indexJson, manifestJson } from './json.ts';
+export { indexJson } from './json.ts';

@@ -13,13 +13,9 @@ interface Problem {
   text: string;
 }
 
-/** Read a stream to its end, returning the sha256 and size of what flowed. */
-async function hashOf(open: () => Promise<NodeJS.ReadableStream>, after?: NodeJS.ReadWriteStream): Promise<{ digest: Digest; size: number }> {
-  const h = new HashingStream();
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const src = await open();
-  await (after === undefined ? pipeline(src, h, sink) : pipeline(src, after, h, sink));
-  return { digest: h.digest(), size: h.size };
+/** Drain `src` through `through`; each HashingStream in it records what flowed at its place. */
+async function drain(src: NodeJS.ReadableStream, ...through: NodeJS.ReadWriteStream[]): Promise<void> {
+  await pipeline([src, ...through, new Writable({ write: (_c, _e, cb) => cb() })]);
 }
 
 async function checkLayer(i: number, layer: Layer, desc: Descriptor, diffId: Digest | undefined): Promise<Problem[]> {
@@ -31,14 +27,14 @@ async function checkLayer(i: number, layer: Layer, desc: Descriptor, diffId: Dig
   if (layer.mediaType() !== desc.mediaType) bad('E_MANIFEST', `Layer.mediaType() is ${layer.mediaType()}, the manifest says ${desc.mediaType}`);
   if (layerDiffId !== diffId) bad('E_DIGEST_MISMATCH', `Layer.diffId() is ${layerDiffId}, the config says ${diffId}`);
   try {
-    // Hash the raw compressed bytes, and the bytes after decompressing them ourselves.
-    const c = await hashOf(() => layer.compressed());
-    if (c.digest !== desc.digest) bad('E_DIGEST_MISMATCH', `compressed content has digest ${c.digest}`);
+    // One pass hashes the compressed bytes and what we decompress from them; a second reads uncompressed().
+    const [c, viaCompressed, u] = [new HashingStream(), new HashingStream(), new HashingStream()];
+    await drain(await layer.compressed(), c, decompressStream(desc.mediaType), viaCompressed);
+    if (c.digest() !== desc.digest) bad('E_DIGEST_MISMATCH', `compressed content has digest ${c.digest()}`);
     if (c.size !== desc.size) bad('E_DIGEST_MISMATCH', `compressed content is ${c.size} bytes, the manifest says ${desc.size}`);
-    const viaCompressed = await hashOf(() => layer.compressed(), decompressStream(desc.mediaType));
-    if (viaCompressed.digest !== diffId) bad('E_DIGEST_MISMATCH', `decompressed content has digest ${viaCompressed.digest}, the config's diff_id is ${diffId}`);
-    const u = await hashOf(() => layer.uncompressed());
-    if (u.digest !== diffId) bad('E_DIGEST_MISMATCH', `uncompressed() content has digest ${u.digest}, the config's diff_id is ${diffId}`);
+    if (viaCompressed.digest() !== diffId) bad('E_DIGEST_MISMATCH', `decompressed content has digest ${viaCompressed.digest()}, the config's diff_id is ${diffId}`);
+    await drain(await layer.uncompressed(), u);
+    if (u.digest() !== diffId) bad('E_DIGEST_MISMATCH', `uncompressed() content has digest ${u.digest()}, the config's diff_id is ${diffId}`);
   } catch (e) {
     bad('E_DIGEST_MISMATCH', `reading it failed: ${(e as Error).message}`);
   }
