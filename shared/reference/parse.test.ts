@@ -59,7 +59,10 @@ const valid: [string, string, string, string | undefined, string | undefined][] 
 // [input, a fragment of the reason]
 const invalid: [string, string][] = [
   ['', 'empty'],
-  ['https://github.com/docker/docker', 'invalid reference format'],
+  ['https://github.com/docker/docker', 'has no scheme'],
+  ['docker://quay.io/library/foo:bar', 'has no scheme'],
+  ['$$$', 'invalid reference format'],
+  ['::', 'invalid reference format'],
   ['docker/Docker', 'must be lowercase'],
   ['Uppercase:tag', 'must be lowercase'],
   ['test:5000/Uppercase/lowercase:tag', 'must be lowercase'],

@@ -38,6 +38,7 @@ export function parseReference(s: string): Reference {
     throw new KilnError('E_REF', `parsing reference "${s}": ${why}`, { hint });
   };
   if (s === '') fail('the reference is empty');
+  if (s.includes('://')) fail('invalid reference format: a reference has no scheme', 'drop the scheme, e.g. host:5000/repo:tag instead of https://host:5000/repo:tag');
   if (IDENTIFIER_RE.test(s)) fail('cannot specify 64-byte hexadecimal strings', 'to pin an image, write name@sha256:<64 hex>');
   const [domain, remainder] = splitDockerDomain(s);
   const colon = remainder.indexOf(':');
