@@ -1,0 +1,139 @@
+// Content-addressed blobs under blobs/sha256/<hex>. A blob is written to
+// `<hex>.tmp-<pid>-<random>`, verified (digest and size) as it streams, fsynced and renamed, so
+// a reader never sees a partial blob and needs no lock (ggcr layout/write.go).
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { hexOf, sha256, VerifyingStream, type Digest } from '../digest.ts';
+import { KilnError } from '../errors.ts';
+
+export interface BlobRef {
+  digest: Digest;
+  size: number;
+}
+
+export const TEMP_MARK = '.tmp-';
+
+export function blobsDir(dir: string): string {
+  return join(dir, 'blobs', 'sha256');
+}
+
+export function blobPath(dir: string, digest: Digest): string {
+  return join(blobsDir(dir), hexOf(digest));
+}
+
+export function tempName(hex: string): string {
+  return `${hex}${TEMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** The pid in a temp name (`<hex>.tmp-<pid>-<random>`), or undefined for other names. */
+export function tempPid(name: string): number | undefined {
+  const m = /\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+
+/** Size of the blob on disk, or undefined when it is absent. */
+export async function blobSize(dir: string, digest: Digest): Promise<number | undefined> {
+  try {
+    return (await stat(blobPath(dir, digest))).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new KilnError('E_CACHE', `checking blob ${digest}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** True when the blob is present with the right size and its bytes hash to its digest. */
+export async function blobIsIntact(dir: string, blob: BlobRef): Promise<boolean> {
+  if ((await blobSize(dir, blob.digest)) !== blob.size) return false;
+  try {
+    await pipeline(createReadStream(blobPath(dir, blob.digest)), verifier(blob, 'blob'), devNull());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stream `source` into the store as `blob`. Resolves once the blob is durable under its final
+ * name; a digest or size mismatch fails with E_DIGEST_MISMATCH and leaves nothing behind.
+ */
+export async function writeBlob(dir: string, blob: BlobRef, source: Readable): Promise<void> {
+  const hex = hexOf(blob.digest);
+  const tmp = join(blobsDir(dir), tempName(hex));
+  await mkdir(blobsDir(dir), { recursive: true });
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await pipeline(source, verifier(blob, `blob ${blob.digest}`), fileSink(fh));
+    await fh.close();
+    await rename(tmp, blobPath(dir, blob.digest));
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    if ((e as KilnError).code === 'E_DIGEST_MISMATCH') throw e;
+    throw new KilnError('E_CACHE', `writing blob ${blob.digest} to ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Write small bytes (a manifest or config) whose digest we compute ourselves. */
+export async function writeBytes(dir: string, bytes: Buffer): Promise<BlobRef> {
+  const blob = { digest: sha256(bytes), size: bytes.length };
+  await writeBlob(dir, blob, Readable.from([bytes]));
+  return blob;
+}
+
+/** Read a small blob whole, checking its size and digest. */
+export async function readVerified(dir: string, blob: BlobRef, what: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(blobPath(dir, blob.digest));
+  } catch (e) {
+    throw new KilnError('E_CACHE', `reading ${what} from ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+  if (bytes.length !== blob.size || sha256(bytes) !== blob.digest) {
+    throw new KilnError('E_DIGEST_MISMATCH', `reading ${what} from ${dir}: content does not match ${blob.digest}`, {
+      hint: 'the store is corrupt; run the warmer with --force, or delete the directory',
+    });
+  }
+  return bytes;
+}
+
+/** A fresh stream of a blob, failing with E_DIGEST_MISMATCH when its bytes lie. */
+export async function openVerified(dir: string, blob: BlobRef, what: string): Promise<Readable> {
+  const path = blobPath(dir, blob.digest);
+  const fh = await open(path, 'r').catch((e: unknown) => {
+    throw new KilnError('E_CACHE', `opening ${what} in ${dir}: ${(e as Error).message}`, { cause: e });
+  });
+  const raw = fh.createReadStream();
+  const check = verifier(blob, `${what} in ${dir}`);
+  raw.on('error', (e) => check.destroy(e));
+  return raw.pipe(check);
+}
+
+function verifier(blob: BlobRef, what: string): VerifyingStream {
+  return new VerifyingStream({ digest: blob.digest, size: blob.size, what });
+}
+
+/** Writes to an open file and fsyncs it at the end (the file stays open for the caller to close). */
+function fileSink(fh: FileHandle): Writable {
+  return new Writable({
+    write: (chunk: Buffer, _enc, cb) => {
+      writeAll(fh, chunk).then(() => cb(), cb);
+    },
+    final: (cb) => {
+      fh.sync().then(() => cb(), cb);
+    },
+  });
+}
+
+async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+  for (let off = 0; off < chunk.length; ) {
+    off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+  }
+}
+
+function devNull(): Writable {
+  return new Writable({ write: (_chunk, _enc, cb) => cb() });
+}

@@ -1,0 +1,267 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { hexOf, sha256, type Digest } from '../digest.ts';
+import { MediaTypes, type Image, type Layer, type Manifest } from '../image/types.ts';
+import { silentLogger } from '../log.ts';
+import type { Reference } from '../reference/types.ts';
+import { openStore, type CacheStore } from './index.ts';
+
+const amd64 = { os: 'linux', architecture: 'amd64' };
+const arm64 = { os: 'linux', architecture: 'arm64', variant: 'v8' };
+const DAY = 24 * 3600 * 1000;
+
+function testdir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'kiln-cache-'));
+  onTestFinished(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+function ref(s: string): Reference {
+  const m = /^([^/]+)\/([^:@]+)(?::([^@]+))?(?:@(.+))?$/.exec(s);
+  if (m === null) throw new Error(`bad test ref ${s}`);
+  const r = { registry: m[1] ?? '', repository: m[2] ?? '', tag: m[3], digest: m[4] as Digest | undefined };
+  return { ...r, toString: () => s };
+}
+
+interface TestLayer {
+  raw: Buffer;
+  gz: Buffer;
+}
+
+function randomLayer(size = 2048): TestLayer {
+  const raw = randomBytes(size);
+  return { raw, gz: gzipSync(raw) };
+}
+
+/** A small image over given layers (test stand-in for test/helpers/random-image.ts). */
+function testImage(layers: TestLayer[], platform = amd64): Image {
+  const config = Buffer.from(JSON.stringify({ ...platform, config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => sha256(l.raw)) } }));
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociManifest,
+    config: { mediaType: MediaTypes.ociConfig, digest: sha256(config), size: config.length },
+    layers: layers.map((l) => ({ mediaType: MediaTypes.ociLayerGzip, digest: sha256(l.gz), size: l.gz.length })),
+  };
+  const raw = Buffer.from(JSON.stringify(manifest));
+  const ls: Layer[] = layers.map((l) => ({
+    digest: async () => sha256(l.gz),
+    diffId: async () => sha256(l.raw),
+    size: async () => l.gz.length,
+    mediaType: () => MediaTypes.ociLayerGzip,
+    compressed: async () => Readable.from([l.gz]),
+    uncompressed: async () => Readable.from([l.raw]),
+  }));
+  return {
+    rawManifest: async () => raw,
+    manifest: async () => manifest,
+    rawConfig: async () => config,
+    config: async () => JSON.parse(config.toString()),
+    digest: async () => sha256(raw),
+    mediaType: async () => MediaTypes.ociManifest,
+    layers: async () => ls,
+    layer: async (d) => ls[manifest.layers.findIndex((x) => x.digest === d)] as Layer,
+  };
+}
+
+function storeAt(dir: string, clock: { t: number } = { t: Date.parse('2026-11-01T00:00:00Z') }): CacheStore {
+  return openStore(dir, { logger: silentLogger, now: () => clock.t });
+}
+
+async function readAll(img: Image): Promise<Buffer[]> {
+  const out: Buffer[] = [await img.rawManifest(), await img.rawConfig()];
+  for (const l of await img.layers()) {
+    out.push(await buffer(await l.compressed()));
+    out.push(await buffer(await l.uncompressed()));
+  }
+  return out;
+}
+
+function blobNames(dir: string): string[] {
+  return readdirSync(join(dir, 'blobs', 'sha256')).sort();
+}
+
+describe('openStore put/lookup', () => {
+  it('stores an image as an OCI layout and reads the same bytes back', async () => {
+    const dir = testdir();
+    const store = storeAt(dir);
+    const l1 = randomLayer();
+    const l2 = randomLayer();
+    const img = testImage([l1, l2]);
+    const r = ref('reg.test:5000/lib/app:1.0');
+    const put = await store.put(r, amd64, img);
+    expect(put).toMatchObject({ written: 4, reused: 0 });
+    expect(JSON.parse(readFileSync(join(dir, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    expect(index.manifests).toHaveLength(1);
+    expect(index.manifests[0].digest).toBe(await img.digest());
+    expect(index.manifests[0].annotations).toEqual({
+      'org.opencontainers.image.ref.name': 'reg.test:5000/lib/app:1.0+linux-amd64',
+      'dev.kiln.ref': 'reg.test:5000/lib/app:1.0',
+      'dev.kiln.platform': 'linux/amd64',
+      'dev.kiln.warmed': '2026-11-01T00:00:00.000Z',
+    });
+    const found = await store.lookup(r, amd64, { ttlMs: DAY });
+    if (found.kind !== 'hit') throw new Error(`want hit, got ${found.kind}`);
+    expect(await found.image.digest()).toBe(await img.digest());
+    expect(await readAll(found.image)).toEqual([await img.rawManifest(), await img.rawConfig(), l1.gz, l1.raw, l2.gz, l2.raw]);
+    expect(await (await found.image.layer(sha256(l2.gz))).diffId()).toBe(sha256(l2.raw));
+    expect(await store.validate()).toEqual([]);
+  });
+
+  it('stores a layer shared by two images once', async () => {
+    const dir = testdir();
+    const store = storeAt(dir);
+    const shared = randomLayer();
+    await store.put(ref('r.test/a:1'), amd64, testImage([shared, randomLayer()]));
+    const second = await store.put(ref('r.test/b:1'), amd64, testImage([shared, randomLayer()]));
+    expect(second).toMatchObject({ written: 3, reused: 1 });
+    expect(blobNames(dir)).toHaveLength(2 * 3 + 1);
+    expect(blobNames(dir).filter((n) => n === hexOf(sha256(shared.gz)))).toHaveLength(1);
+    expect(await store.entries()).toHaveLength(2);
+  });
+
+  it('hits a tag within the TTL, reports it expired after, and always hits a digest', async () => {
+    const dir = testdir();
+    const clock = { t: Date.parse('2026-11-01T00:00:00Z') };
+    const store = storeAt(dir, clock);
+    const img = testImage([randomLayer()]);
+    const digest = await img.digest();
+    await store.put(ref('r.test/a:1'), amd64, img, { indexDigest: sha256('an index') });
+    clock.t += DAY - 1;
+    expect((await store.lookup(ref('r.test/a:1'), amd64, { ttlMs: DAY })).kind).toBe('hit');
+    clock.t += 2;
+    expect(await store.lookup(ref('r.test/a:1'), amd64, { ttlMs: DAY })).toMatchObject({
+      kind: 'expired',
+      warmedAt: new Date('2026-11-01T00:00:00Z'),
+    });
+    clock.t += 365 * DAY;
+    expect((await store.lookup(ref(`r.test/a@${digest}`), amd64, { ttlMs: DAY })).kind).toBe('hit');
+    expect((await store.lookup(ref(`r.test/other@${digest}`), amd64, { ttlMs: DAY })).kind).toBe('hit');
+    expect((await store.lookup(ref(`r.test/a@${sha256('an index')}`), amd64, { ttlMs: DAY })).kind).toBe('hit');
+    expect((await store.lookup(ref(`r.test/a@${sha256('an index')}`), arm64, { ttlMs: DAY })).kind).toBe('miss');
+    expect((await store.lookup(ref(`r.test/a@${sha256('nothing')}`), amd64, { ttlMs: DAY })).kind).toBe('miss');
+  });
+
+  it('keys entries by platform and misses cleanly', async () => {
+    const dir = testdir();
+    const store = storeAt(dir);
+    expect(await store.lookup(ref('r.test/a:1'), amd64, { ttlMs: DAY })).toEqual({ kind: 'miss', reason: `no store in ${dir}` });
+    const a = testImage([randomLayer()], amd64);
+    const b = testImage([randomLayer()], arm64);
+    await store.put(ref('r.test/a:1'), amd64, a);
+    await store.put(ref('r.test/a:1'), { os: 'linux', architecture: 'arm64' }, b);
+    const hitB = await store.lookup(ref('r.test/a:1'), arm64, { ttlMs: DAY });
+    expect(hitB.kind === 'hit' && (await hitB.image.digest())).toBe(await b.digest());
+    const hitA = await store.lookup(ref('r.test/a:1'), amd64, { ttlMs: DAY });
+    expect(hitA.kind === 'hit' && (await hitA.image.digest())).toBe(await a.digest());
+    expect((await store.lookup(ref('r.test/a:2'), amd64, { ttlMs: DAY })).kind).toBe('miss');
+    expect((await store.lookup(ref('r.test/a:1'), { os: 'linux', architecture: 's390x' }, { ttlMs: DAY })).kind).toBe('miss');
+  });
+
+  it('replaces the entry of the same reference and platform with a newer image', async () => {
+    const dir = testdir();
+    const clock = { t: 0 };
+    const store = storeAt(dir, clock);
+    await store.put(ref('r.test/a:1'), amd64, testImage([randomLayer()]));
+    clock.t += 1000;
+    const newer = testImage([randomLayer()]);
+    await store.put(ref('r.test/a:1'), amd64, newer);
+    const entries = await store.entries();
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.descriptor.digest).toBe(await newer.digest());
+    expect(entries[0]?.warmedAt.getTime()).toBe(1000);
+  });
+
+  it('survives 8 concurrent puts into one store', async () => {
+    const dir = testdir();
+    const store = storeAt(dir);
+    const shared = randomLayer(64 * 1024);
+    const imgs = Array.from({ length: 8 }, () => testImage([shared, randomLayer()]));
+    await Promise.all(imgs.map((img, i) => store.put(ref(`r.test/a:${i}`), amd64, img)));
+    expect((await store.entries()).map((e) => e.ref).sort()).toEqual(imgs.map((_, i) => `r.test/a:${i}`).sort());
+    expect(await store.validate()).toEqual([]);
+    expect(blobNames(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('corruption', () => {
+  it('fails a read of a corrupt blob with E_DIGEST_MISMATCH and reports it in validate()', async () => {
+    const dir = testdir();
+    const store = storeAt(dir);
+    const l = randomLayer();
+    await store.put(ref('r.test/a:1'), amd64, testImage([l]));
+    const path = join(dir, 'blobs', 'sha256', hexOf(sha256(l.gz)));
+    const bad = Buffer.from(l.gz);
+    bad[10] = (bad[10] ?? 0) ^ 0xff;
+    writeFileSync(path, bad);
+    const found = await store.lookup(ref('r.test/a:1'), amd64, { ttlMs: DAY });
+    if (found.kind !== 'hit') throw new Error('want hit');
+    const [layer] = await found.image.layers();
+    await expect(buffer(await (layer as Layer).compressed())).rejects.toMatchObject({ code: 'E_DIGEST_MISMATCH' });
+    expect(await store.validate()).toEqual([{ kind: 'blob', subject: sha256(l.gz), message: expect.stringMatching(/^content has sha256:/) }]);
+  });
+
+  it('reports an entry whose layer is missing', async () => {
+    const dir = testdir();
+    const store = storeAt(dir);
+    const l = randomLayer();
+    await store.put(ref('r.test/a:1'), amd64, testImage([l]));
+    rmSync(join(dir, 'blobs', 'sha256', hexOf(sha256(l.gz))));
+    expect(await store.validate()).toEqual([{ kind: 'entry', subject: 'r.test/a:1', message: `layer ${sha256(l.gz)}: missing` }]);
+  });
+
+  it('rewrites a corrupt blob on the next put and leaves no temp file after a failed write', async () => {
+    const dir = testdir();
+    const store = storeAt(dir);
+    const l = randomLayer();
+    await store.put(ref('r.test/a:1'), amd64, testImage([l]));
+    writeFileSync(join(dir, 'blobs', 'sha256', hexOf(sha256(l.gz))), 'garbage');
+    await store.put(ref('r.test/a:1'), amd64, testImage([l]));
+    expect(await store.validate()).toEqual([]);
+    const liar = testImage([l]);
+    const lying = { ...liar, layers: async () => [{ ...((await liar.layers())[0] as Layer), compressed: async () => Readable.from([Buffer.from('lies')]) }] };
+    rmSync(join(dir, 'blobs', 'sha256', hexOf(sha256(l.gz))));
+    await expect(store.put(ref('r.test/a:2'), amd64, lying)).rejects.toMatchObject({ code: 'E_DIGEST_MISMATCH' });
+    expect(blobNames(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('prune', () => {
+  it('removes expired entries and the blobs only they used, keeping shared ones', async () => {
+    const dir = testdir();
+    const clock = { t: Date.now() };
+    const store = storeAt(dir, clock);
+    const shared = randomLayer();
+    const own = randomLayer();
+    await store.put(ref('r.test/old:1'), amd64, testImage([shared, own]));
+    clock.t += 2 * DAY;
+    const fresh = testImage([shared]);
+    await store.put(ref('r.test/new:1'), amd64, fresh);
+    writeFileSync(join(dir, 'blobs', 'sha256', `${'a'.repeat(64)}.tmp-999999999-abcdef`), 'debris');
+    const result = await store.prune({ ttlMs: DAY, graceMs: 0 });
+    expect(result.removedEntries.map((e) => e.ref)).toEqual(['r.test/old:1']);
+    expect(result.removedBlobs).toBe(3); // old manifest, old config, own layer
+    expect(result.removedTempFiles).toBe(1);
+    expect(blobNames(dir)).toContain(hexOf(sha256(shared.gz)));
+    expect(blobNames(dir)).not.toContain(hexOf(sha256(own.gz)));
+    expect(await store.validate()).toEqual([]);
+    expect((await store.lookup(ref('r.test/new:1'), amd64, { ttlMs: DAY })).kind).toBe('hit');
+  });
+
+  it('keeps unreferenced blobs younger than the grace period and temp files of live processes', async () => {
+    const dir = testdir();
+    const store = storeAt(dir, { t: Date.now() });
+    await store.put(ref('r.test/a:1'), amd64, testImage([randomLayer()]));
+    writeFileSync(join(dir, 'blobs', 'sha256', 'b'.repeat(64)), 'young');
+    writeFileSync(join(dir, 'blobs', 'sha256', `${'c'.repeat(64)}.tmp-${process.pid}-abcdef`), 'writing');
+    const result = await store.prune({ ttlMs: DAY });
+    expect(result).toMatchObject({ removedEntries: [], removedBlobs: 0, removedTempFiles: 0 });
+    expect(blobNames(dir)).toHaveLength(5);
+  });
+});
