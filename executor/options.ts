@@ -135,9 +135,9 @@ export interface NotImplemented {
  * E_NOT_IMPLEMENTED instead of being silently ignored. Delete an entry when it works.
  */
 export const notImplementedFlags: readonly NotImplemented[] = [
-  { flag: 'context', what: 'for contexts other than a local directory', when: (o) => o.context.source.kind !== 'dir' },
   { flag: 'bucket', when: (_, given) => given.has('bucket') },
   { flag: 'git', when: (_, given) => given.has('git') },
+  { flag: 'context', what: 'for contexts other than a local directory', when: (o) => o.context.source.kind !== 'dir' },
   { flag: 'cache', what: 'for the layer cache (the base-image store in --cache-dir needs no flag)', when: (o) => o.cache.enabled },
   { flag: 'cache-repo', when: (o) => o.cache.enabled && o.cache.repo !== undefined },
   { flag: 'cache-copy-layers', when: (o) => o.cache.enabled && o.cache.copyLayers },
@@ -230,7 +230,7 @@ function layerFrom(flags: ParsedFlags): LayerOptions {
   const [min, max] = compression === 'gzip' ? [0, 9] : [1, 22];
   const level = readInt(flags, 'compression-level', { min: -1, max });
   if (level !== undefined && level !== -1 && level < min) {
-    throw usageError(`invalid value "${level}" for --compression-level: expected -1 or ${min} to ${max} for ${compression}`);
+    throw usageError(`invalid --compression-level value "${level}": expected -1 or ${min} to ${max} for ${compression}`);
   }
   return level === undefined || level === -1 ? { compression } : { compression, compressionLevel: level };
 }
@@ -255,7 +255,7 @@ function outputFrom(flags: ParsedFlags, env: NodeJS.ProcessEnv, abs: (p: string 
   let noPush = flags.boolean('no-push');
   if (!flags.given.has('no-push') && env.KANIKO_NO_PUSH !== undefined) {
     const b = parseGoBool(env.KANIKO_NO_PUSH);
-    if (b === undefined) throw usageError(`invalid value "${env.KANIKO_NO_PUSH}" for KANIKO_NO_PUSH: expected true or false`);
+    if (b === undefined) throw usageError(`invalid KANIKO_NO_PUSH value "${env.KANIKO_NO_PUSH}": expected true or false`);
     noPush = b;
   }
   const files = {

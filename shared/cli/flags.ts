@@ -48,11 +48,7 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[]):
   const args = normaliseArgv(specs, argv);
   const parsed = toYargs(specs, args, { forHelp: false }).parseSync();
   const positional = (parsed._ ?? []).map(String);
-  const first = positional[0];
-  if (first !== undefined) {
-    const why = first === 'true' || first === 'false' ? 'a boolean flag takes its value as --flag=false' : 'only flags are accepted';
-    throw usageError(`unexpected argument "${first}": ${why}`);
-  }
+  if (positional[0] !== undefined) throw unexpectedArgument(positional[0]);
   const values = new Map<string, string | boolean | string[]>();
   for (const spec of specs) {
     const v: unknown = parsed[spec.name];
@@ -94,7 +90,7 @@ function flagsFrom(byName: Map<string, FlagSpec>, values: Map<string, string | b
 function checkChoice(spec: FlagSpec | undefined, value: string | boolean | string[]): void {
   if (spec?.choices === undefined || typeof value !== 'string') return;
   if (!spec.choices.includes(value)) {
-    throw usageError(`invalid value "${value}" for --${spec.name}: expected one of ${spec.choices.join(', ')}`);
+    throw usageError(`invalid --${spec.name} value "${value}": expected one of ${spec.choices.join(', ')}`);
   }
 }
 
@@ -126,7 +122,7 @@ export function normaliseArgv(specs: readonly FlagSpec[], argv: readonly string[
       continue;
     }
     if (spec.kind === 'boolean') {
-      out.push(attached === undefined ? `--${spec.name}` : `--${spec.name}=${boolValue(spec, attached)}`);
+      out.push(`--${spec.name}=${attached === undefined ? true : boolValue(spec, attached)}`);
     } else if (attached !== undefined) {
       out.push(`--${spec.name}=${attached}`);
     } else if (i + 1 < argv.length) {
@@ -155,15 +151,20 @@ function expandShort(arg: string, first: FlagSpec, short: Map<string, FlagSpec>)
     const spec = short.get(letter);
     if (spec === undefined) throw unknownFlag(`-${letter}`);
     if (spec.kind !== 'boolean') throw usageError(`flag -${letter} (--${spec.name}) needs a value and cannot be grouped in ${arg}`);
-    out.push(`--${spec.name}`);
+    out.push(`--${spec.name}=true`);
   }
   return out;
 }
 
 function boolValue(spec: FlagSpec, value: string): boolean {
   const b = parseGoBool(value);
-  if (b === undefined) throw usageError(`invalid value "${value}" for --${spec.name}: expected true or false`);
+  if (b === undefined) throw usageError(`invalid --${spec.name} value "${value}": expected true or false`);
   return b;
+}
+
+function unexpectedArgument(arg: string): KilnError {
+  const why = arg === 'true' || arg === 'false' ? 'a boolean flag takes its value as --flag=false' : 'only flags are accepted';
+  return usageError(`unexpected argument "${arg}": ${why}`);
 }
 
 function unknownFlag(flag: string): KilnError {
@@ -215,6 +216,6 @@ function yargsError(msg: string, cause: unknown): KilnError {
   const needs = /^Not enough arguments following: (.+)$/.exec(msg);
   if (needs !== null) return usageError(`flag --${needs[1]} needs a value`, cause);
   const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
-  if (unknown !== null) return usageError(`unexpected argument "${unknown[1]?.split(', ')[0]}"`, cause);
+  if (unknown !== null) return unexpectedArgument(unknown[1]?.split(', ')[0] ?? '');
   return usageError(`parsing flags: ${msg}`, cause);
 }

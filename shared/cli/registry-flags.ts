@@ -1,5 +1,5 @@
 // The registry flags both binaries take (kaniko's names and meanings) → RegistryOptions.
-import { type RegistryOptions } from '../registry/options.ts';
+import type { RegistryOptions } from '../registry/options.ts';
 import type { FlagSpec, ParsedFlags } from './flags.ts';
 import { badValue, readInt, readKeyValues, splitKeyValue } from './values.ts';
 

@@ -5,7 +5,8 @@ import { type ParsedFlags, usageError } from './flags.ts';
 import { parseGoDuration } from './go-values.ts';
 
 export function badValue(flag: string, value: string, expected: string): Error {
-  return usageError(`invalid value "${value}" for --${flag}: expected ${expected}`);
+  // Not "for --flag: expected": redact() would take `--secret: …` or `--token: …` for a credential.
+  return usageError(`invalid --${flag} value "${value}": expected ${expected}`);
 }
 
 /** An integer flag (kaniko's IntVar); undefined when absent and without default. */
