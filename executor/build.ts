@@ -1,9 +1,132 @@
-// Placeholder entry point for the build (owned by the executor-core work, which replaces this file).
+// The build: plan (pure) → roots → stages in order → outputs → summary. The only module below
+// main.ts that sees the whole ExecutorOptions; it hands narrow slices down.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KilnError } from '../shared/errors.ts';
+import { defaultPlatform, formatPlatform, scratchImage } from '../shared/image/index.ts';
+import type { Image, Platform } from '../shared/image/types.ts';
 import type { Logger } from '../shared/log.ts';
+import { parseReference, type Reference } from '../shared/reference/index.ts';
+import { createRegistryClient, type RegistryClient, type RegistryOptions } from '../shared/registry/index.ts';
+import { firstOf, registrySource, resolveImage } from '../shared/source/index.ts';
+import { loadDockerfile, openContext } from './build-input.ts';
+import { stageWorkspace, targetWorkspace } from './build-root.ts';
 import type { ExecutorOptions } from './options.ts';
+import { createPlan, type PlannedStage } from './plan.ts';
+import { writeOutputs } from './push.ts';
+import { createIgnoreList } from './root/ignore-list.ts';
+import type { RunIo } from './root/run.ts';
+import { runStage, type StageOutput } from './run-stage.ts';
+import { logSummary, type StepSummary } from './summary.ts';
 
-export async function runBuild(options: ExecutorOptions, logger: Logger): Promise<void> {
-  logger.debug(`would build ${options.dockerfile}`);
-  throw new KilnError('E_NOT_IMPLEMENTED', 'building images is not implemented yet');
+export async function runBuild(options: ExecutorOptions, logger: Logger, io: RunIo = { stdout: process.stdout, stderr: process.stderr }): Promise<void> {
+  const started = Date.now();
+  const destinations = parseDestinations(options);
+  const platform = options.platform ?? defaultPlatform();
+  const { dockerfile, contextDir, path: dockerfilePath } = await loadDockerfile(options, logger);
+  const plan = createPlan(dockerfile, {
+    buildArgs: options.buildArgs, platform, buildPlatform: defaultPlatform(),
+    skipUnusedStages: options.skipUnusedStages, ...(options.target !== undefined ? { target: options.target } : {}),
+  });
+  let client: RegistryClient | undefined;
+  const getClient = (): RegistryClient => (client ??= createRegistryClient({ options: options.registry, logger }));
+  const workDir = await mkdtemp(join(tmpdir(), 'kiln-build-'));
+  try {
+    if (!options.output.noPush && !options.output.skipPushPermissionCheck) {
+      for (const ref of destinations) await getClient().checkPushPermission(ref);
+    }
+    const target = await targetWorkspace(options.root);
+    if (target.mode === 'container' && plan.stages.length > 1) {
+      throw new KilnError('E_NOT_IMPLEMENTED', 'multi-stage builds with the root "/" (container mode) are not implemented yet', {
+        hint: 'use --root-dir, or --target with a single stage',
+      });
+    }
+    const context = await openContext(options, contextDir, dockerfilePath, logger);
+    const results = new Map<number, StageOutput>();
+    const summaries: { name: string; steps: StepSummary[] }[] = [];
+    for (const planned of plan.stages) {
+      const workspace = planned.final ? target : await stageWorkspace(workDir, planned.stage.index, options.root.kanikoDir);
+      const { base, baseName } = await resolveBase(planned, results, { registry: options.registry, platform, getClient, logger, cacheDir: options.cache.dir });
+      const ignore = createIgnoreList({
+        root: workspace.root, mode: workspace.mode, ignorePaths: options.snapshot.ignorePaths,
+        ignoreVarRun: options.snapshot.ignoreVarRun, contextDir: context.dir, kanikoDir: options.root.kanikoDir,
+      });
+      const out = await runStage({
+        planned, base, baseName, buildArgs: plan.buildArgs, workspace, ignore, context,
+        layers: {
+          dir: workDir, compression: options.layer.compression, snapshotMode: options.snapshot.mode,
+          ...(options.layer.compressionLevel !== undefined ? { level: options.layer.compressionLevel } : {}),
+          ...(options.reproducible ? { reproducible: { epoch: sourceDateEpoch() } } : {}),
+        },
+        singleSnapshot: options.snapshot.single,
+        created: createdTime(options.reproducible),
+        labels: options.labels,
+        file: dockerfile.file,
+        escapeToken: dockerfile.directives.escape,
+        io,
+        logger,
+      });
+      results.set(planned.stage.index, out);
+      summaries.push({ name: stageName(planned), steps: out.steps });
+    }
+    const finalStage = plan.stages.find((p) => p.final);
+    const image = finalStage === undefined ? undefined : results.get(finalStage.stage.index)?.image;
+    if (image === undefined) throw new KilnError('E_INTERNAL', 'the target stage produced no image');
+    await writeOutputs(image, { ...options.output, destinations }, getClient, logger);
+    logSummary(logger, summaries, Date.now() - started);
+  } finally {
+    await client?.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function parseDestinations(options: ExecutorOptions): Reference[] {
+  const refs = options.output.destinations.map((d) => parseReference(d));
+  if (refs.length === 0 && !options.output.noPush) {
+    throw new KilnError('E_USAGE', 'no --destination given', { hint: 'pass --destination REGISTRY/REPO:TAG, or --no-push' });
+  }
+  return refs;
+}
+
+interface BaseContext {
+  registry: RegistryOptions;
+  platform: Platform;
+  getClient: () => RegistryClient;
+  logger: Logger;
+  cacheDir: string;
+}
+
+async function resolveBase(planned: PlannedStage, results: ReadonlyMap<number, StageOutput>, b: BaseContext): Promise<{ base: Image; baseName: string }> {
+  const base = planned.base;
+  if (base.kind === 'scratch') {
+    b.logger.info('No base image, nothing to extract');
+    return { base: scratchImage(b.platform, { mediaTypes: 'docker' }), baseName: 'scratch' };
+  }
+  if (base.kind === 'stage') {
+    const out = results.get(base.index);
+    if (out === undefined) throw new KilnError('E_INTERNAL', `stage ${base.index} was not built before stage ${planned.stage.index}`);
+    return { base: out.image, baseName: `stage ${base.index}` };
+  }
+  const ref = parseReference(base.ref);
+  b.logger.info(`Retrieving image manifest ${base.ref}`);
+  const registry = registrySource(b.getClient(), {
+    mirrors: b.registry.registryMirrors, maps: b.registry.registryMaps, skipDefaultFallback: b.registry.skipDefaultRegistryFallback, logger: b.logger,
+  });
+  const source = firstOf([registry], b.logger);
+  b.logger.info(`Retrieving image ${ref.toString()} from registry ${ref.registry} (${formatPlatform(b.platform)})`);
+  return { base: await resolveImage(source, ref, { platform: b.platform }), baseName: ref.toString() };
+}
+
+function stageName(p: PlannedStage): string {
+  return p.stage.name !== undefined ? `stage ${p.stage.index} (${p.stage.name})` : `stage ${p.stage.index}`;
+}
+
+function sourceDateEpoch(): number {
+  const v = process.env.SOURCE_DATE_EPOCH;
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : 0;
+}
+
+function createdTime(reproducible: boolean): string {
+  return reproducible ? new Date(sourceDateEpoch() * 1000).toISOString().replace(/\.000Z$/, 'Z') : new Date().toISOString();
 }

@@ -1,0 +1,51 @@
+// The build's inputs: the Dockerfile (kaniko's lookup: the path as given, then relative to the
+// context) and the build context with its .dockerignore (`<Dockerfile>.dockerignore` beside the
+// Dockerfile wins over the context's `.dockerignore`, as BuildKit).
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { parseDockerfile } from '../shared/dockerfile/parse.ts';
+import type { Dockerfile } from '../shared/dockerfile/instructions/types.ts';
+import { KilnError } from '../shared/errors.ts';
+import type { Logger } from '../shared/log.ts';
+import { dirContext } from './context/dir.ts';
+import type { BuildContext } from './context/types.ts';
+import { dockerignoreMatcher } from './context/dockerignore.ts';
+import type { ExecutorOptions } from './options.ts';
+
+export interface LoadedDockerfile {
+  dockerfile: Dockerfile;
+  /** Host path of the Dockerfile. */
+  path: string;
+  contextDir: string;
+}
+
+export async function loadDockerfile(options: ExecutorOptions, logger: Logger): Promise<LoadedDockerfile> {
+  const source = options.context.source;
+  if (source.kind !== 'dir') {
+    throw new KilnError('E_NOT_IMPLEMENTED', `--context ${source.kind}://: only local directory contexts are implemented yet`);
+  }
+  const contextDir = source.path;
+  const given = options.dockerfile === '' ? 'Dockerfile' : options.dockerfile;
+  const candidates = isAbsolute(given) ? [given] : [resolve(given), join(contextDir, given)];
+  for (const path of candidates) {
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    logger.debug(`using Dockerfile ${path}`);
+    return { dockerfile: parseDockerfile(text, { file: basename(path) === 'Dockerfile' ? 'Dockerfile' : given }), path, contextDir };
+  }
+  throw new KilnError('E_USAGE', `reading the Dockerfile "${given}": no such file (looked at ${candidates.join(', ')})`, {
+    hint: 'pass --dockerfile with a path, absolute or relative to the context',
+  });
+}
+
+export async function openContext(options: ExecutorOptions, contextDir: string, dockerfilePath: string, logger: Logger): Promise<BuildContext> {
+  const beside = join(dirname(resolve(contextDir, dockerfilePath)), `${basename(dockerfilePath)}.dockerignore`);
+  for (const file of [beside, join(contextDir, '.dockerignore')]) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    logger.info(`Using dockerignore file: ${file}`);
+    return await dirContext(contextDir, { excluded: dockerignoreMatcher(text) });
+  }
+  void options;
+  return await dirContext(contextDir);
+}

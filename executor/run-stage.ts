@@ -1,0 +1,121 @@
+// One stage: start from the base's config, extract the base into the root only when a step
+// needs files, run each instruction through the handler table, turn its changes into a layer
+// and a history entry, and return the stage's image. Nothing here sees ExecutorOptions.
+import type { Instruction } from '../shared/dockerfile/instructions/types.ts';
+import { expandInstruction } from '../shared/dockerfile/expand.ts';
+import { KilnError } from '../shared/errors.ts';
+import { appendLayers, withConfig, withHistory, withMediaTypes } from '../shared/image/index.ts';
+import type { Image } from '../shared/image/types.ts';
+import type { Logger } from '../shared/log.ts';
+import type { BuildContext } from './context/types.ts';
+import { createdBy } from './config/history.ts';
+import { shellOf } from './config/apply.ts';
+import type { PlannedStage } from './plan.ts';
+import { extractLayer } from './root/extract-layer.ts';
+import type { IgnoreList } from './root/ignore-list.ts';
+import type { RunIo } from './root/run.ts';
+import { takeSnapshot } from './root/snapshot.ts';
+import type { Workspace } from './root/workspace.ts';
+import { layerForChanges, type LayerSettings, type LayerTracker } from './run-stage-layer.ts';
+import { finalConfig, historyEntry, stageConfig } from './run-stage-config.ts';
+import { StageScope } from './run-stage-scope.ts';
+import { needsRoot, runStep } from './steps/index.ts';
+import type { StepSummary } from './summary.ts';
+
+export interface StageInput {
+  planned: PlannedStage;
+  base: Image;
+  baseName: string;
+  buildArgs: ReadonlyMap<string, string>;
+  workspace: Workspace;
+  ignore: IgnoreList;
+  context: BuildContext;
+  layers: Omit<LayerSettings, 'root' | 'ignore' | 'format'>;
+  singleSnapshot: boolean;
+  /** ISO time for config.created and new history entries. */
+  created: string;
+  labels: Readonly<Record<string, string>>;
+  file: string;
+  escapeToken: string;
+  io: RunIo;
+  logger: Logger;
+}
+
+export interface StageOutput {
+  image: Image;
+  steps: StepSummary[];
+}
+
+export async function runStage(input: StageInput): Promise<StageOutput> {
+  const { planned, logger } = input;
+  const baseConfig = await input.base.config();
+  if ((baseConfig.config.OnBuild ?? []).length > 0) {
+    throw new KilnError('E_NOT_IMPLEMENTED', `${input.file}:${planned.stage.from.loc.start}: running the ONBUILD triggers of ${input.baseName} is not implemented yet`);
+  }
+  const format = await formatOf(input);
+  let config = stageConfig(baseConfig, { os: baseConfig.os, architecture: baseConfig.architecture }, { scratch: planned.base.kind === 'scratch' });
+  const firstFs = planned.stage.instructions.find(needsRoot);
+  if (firstFs !== undefined) await unpackBase(input, firstFs);
+  const settings: LayerSettings = { ...input.layers, root: input.workspace.root, ignore: input.ignore, format };
+  const tracker: LayerTracker = { baseline: undefined, count: 0 };
+  // RUN diffs against a walk taken after the base is on disk (and refreshed after each layer).
+  const hasRun = planned.stage.instructions.some((i) => i.kind === 'RUN');
+  if (hasRun || (input.singleSnapshot && firstFs !== undefined)) tracker.baseline = takeSnapshot(input.workspace.root, input.ignore);
+  const singleBaseline = tracker.baseline;
+  const scope = new StageScope({ buildArgs: input.buildArgs, metaArgs: planned.metaArgs });
+  let image = input.base;
+  let cmdSet = false;
+  const steps: StepSummary[] = [];
+  for (const raw of planned.stage.instructions) {
+    const started = Date.now();
+    logger.info(raw.raw);
+    const instr = expandInstruction(raw, scope.getter(config), { escapeToken: input.escapeToken, file: input.file });
+    if (instr.kind === 'ARG') scope.declare(instr);
+    const line = createdBy(instr, { shell: shellOf(config), buildArgs: scope.declared() });
+    const result = await runStep(instr, {
+      config, cmdSetInStage: cmdSet, root: input.workspace, buildArgs: [...scope.declared(), ...scope.proxies()],
+      context: input.context, io: input.io, logger, file: input.file,
+    });
+    config = result.config;
+    if (instr.kind === 'CMD') cmdSet = true;
+    const changes = input.singleSnapshot ? { kind: 'none' as const } : result.changes;
+    if (changes.kind === 'unknown') logger.info('Taking snapshot of full filesystem...');
+    else if (changes.kind === 'paths') logger.info('Taking snapshot of files...');
+    const made = await layerForChanges(settings, tracker, changes);
+    const history = historyEntry(line, input.created);
+    if (made === undefined) {
+      if (changes.kind === 'unknown') logger.info('No files changed in this command, skipping snapshotting.');
+      image = withHistory(image, [history]);
+    } else {
+      image = appendLayers(image, [{ layer: made.layer, history }]);
+    }
+    steps.push({ instruction: instr.raw, ms: Date.now() - started, layerSize: made?.written.size, cacheHit: false });
+  }
+  if (input.singleSnapshot && firstFs !== undefined) {
+    logger.info('Taking snapshot of full filesystem...');
+    const made = await layerForChanges(settings, { baseline: singleBaseline, count: tracker.count }, { kind: 'unknown' });
+    if (made !== undefined) image = appendLayers(image, [{ layer: made.layer, history: historyEntry('SNAPSHOT (--single-snapshot)', input.created) }]);
+  }
+  const built = await image.config();
+  image = withConfig(image, finalConfig(built, config, { created: input.created, labels: planned.final ? input.labels : {} }));
+  return { image: withMediaTypes(image, format), steps };
+}
+
+async function formatOf(input: StageInput): Promise<'oci' | 'docker'> {
+  if (input.layers.compression === 'zstd') return 'oci';
+  const mt = await input.base.mediaType();
+  return mt.includes('vnd.oci.') ? 'oci' : 'docker';
+}
+
+async function unpackBase(input: StageInput, first: Instruction): Promise<void> {
+  const layers = await input.base.layers();
+  if (layers.length === 0) return;
+  input.logger.info(`Unpacking rootfs as cmd ${first.raw} requires it.`);
+  for (const layer of layers) {
+    const digest = await layer.digest();
+    await extractLayer(await layer.uncompressed(), {
+      root: input.workspace.root, ignore: input.ignore, mode: input.workspace.mode, layerName: `${digest} of ${input.baseName}`, logger: input.logger,
+    });
+  }
+}
+
