@@ -125,8 +125,11 @@ function applyField(d: Draft, key: string, value: string): void {
 
 const TYPED_KEYS = new Set(['type', 'readonly', 'ro', 'readwrite', 'rw', 'required', 'size', 'sharing', 'mode', 'uid', 'gid']);
 
-/** Parse one `--mount` value. `final` is true after expansion (no `$` left to defer). */
-export function parseMount(spec: string, opts: { final: boolean }): Mount {
+/**
+ * Parse one `--mount` value. Without `expand` (at parse time) values holding `$` are left at
+ * their defaults; with it (expansion time) every value is expanded first, keys never are.
+ */
+export function parseMount(spec: string, opts: { expand?: (value: string) => string } = {}): Mount {
   const d: Draft = { type: 'bind', required: false };
   for (const field of parseCsvRecord(spec)) {
     const eq = field.indexOf('=');
@@ -139,11 +142,12 @@ export function parseMount(spec: string, opts: { final: boolean }): Mount {
       else throw new MountError(`invalid field '${field}' must be a key=value pair`);
       continue;
     }
-    const value = field.slice(eq + 1);
+    let value = field.slice(eq + 1);
     if (key === 'from' && /\$./.test(value)) {
       throw new MountError(`'${key}' doesn't support variable expansion, define alias stage instead`);
     }
-    if (!opts.final && TYPED_KEYS.has(key) && value.includes('$')) continue;
+    if (opts.expand) value = opts.expand(value);
+    else if (TYPED_KEYS.has(key) && value.includes('$')) continue;
     applyField(d, key, value);
   }
   return finish(d, spec);

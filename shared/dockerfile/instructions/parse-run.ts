@@ -31,7 +31,7 @@ export function parseRun(req: ParseRequest): RunInstruction {
     fail(req, `unsupported security mode "${security}"`, { hint: 'use --security=sandbox or insecure' });
   }
   const cmd = command(req);
-  const mounts = (flags.lists.get('mount') ?? []).map((spec) => located(req, () => parseMount(spec, { final: false })));
+  const mounts = (flags.lists.get('mount') ?? []).map((spec) => located(req, () => parseMount(spec)));
   return defined({
     kind: 'RUN',
     ...base(req),

@@ -16,6 +16,8 @@ export interface LexOptions {
   rawEscapes?: boolean;
   /** Leave `$V` / `${V…}` as written when V is unset. */
   skipUnsetEnv?: boolean;
+  /** Treat quotes as ordinary characters (heredoc bodies of COPY/ADD). */
+  skipProcessQuotes?: boolean;
 }
 
 const EOF = '';
@@ -103,7 +105,7 @@ class Lexer {
         const v = this.processDollar();
         result += v;
         words.addString(v);
-      } else if (ch === "'" || ch === '"') {
+      } else if ((ch === "'" || ch === '"') && !this.opts.skipProcessQuotes) {
         const v = ch === "'" ? this.singleQuote() : this.doubleQuote();
         result += v;
         words.addRaw(v);
