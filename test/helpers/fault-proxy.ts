@@ -80,11 +80,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         if (sent >= cut) return;
         const part = chunk.subarray(0, cut - sent);
         sent += part.length;
-        res.write(part);
-        if (sent >= cut) {
-          up.destroy();
-          res.socket?.destroy();
-        }
+
+        if (sent < cut) return void res.write(part);
+        up.destroy();
+        // let the client read what was sent before the connection drops
+        res.write(part, () => setTimeout(() => res.socket?.destroy(), 50));
       });
       up.on('end', () => res.end());
     });
