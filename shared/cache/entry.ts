@@ -31,12 +31,16 @@ export interface StoreEntry {
 }
 
 /**
- * `os/arch[/variant]`, normalised as containerd does for matching: arm64's default variant
- * v8 is dropped, so `linux/arm64` and `linux/arm64/v8` are one key.
+ * `os/arch[/variant]`, with containerd's default variants made implicit so equal platforms
+ * give one key: `linux/arm64/v8` → `linux/arm64`, `linux/arm` → `linux/arm/v7`, amd64 `v1` dropped.
  */
 export function platformKey(p: Platform): string {
-  const variant = p.architecture === 'arm64' && p.variant === 'v8' ? undefined : p.variant;
-  return [p.os, p.architecture, variant].filter((s) => s !== undefined && s !== '').join('/');
+  const arch = p.architecture;
+  let variant = p.variant === '' ? undefined : p.variant;
+  if (arch === 'arm64' && (variant === '8' || variant === 'v8' || variant === 'v8.0')) variant = undefined;
+  if (arch === 'arm' && (variant === undefined || variant === '7')) variant = 'v7';
+  if (arch === 'amd64' && variant === 'v1') variant = undefined;
+  return [p.os, arch, variant].filter((s) => s !== undefined && s !== '').join('/');
 }
 
 export function platformFromKey(key: string): Platform {

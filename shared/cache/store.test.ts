@@ -10,6 +10,8 @@ import { hexOf, sha256, type Digest } from '../digest.ts';
 import { MediaTypes, type Image, type Layer, type Manifest } from '../image/types.ts';
 import { silentLogger } from '../log.ts';
 import type { Reference } from '../reference/types.ts';
+import { randomImage } from '../../test/helpers/random-image.ts';
+import { validateImage } from '../image/index.ts';
 import { openStore, type CacheStore } from './index.ts';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
@@ -111,6 +113,22 @@ describe('openStore put/lookup', () => {
     expect(await found.image.digest()).toBe(await img.digest());
     expect(await readAll(found.image)).toEqual([await img.rawManifest(), await img.rawConfig(), l1.gz, l1.raw, l2.gz, l2.raw]);
     expect(await (await found.image.layer(sha256(l2.gz))).diffId()).toBe(sha256(l2.raw));
+    expect(await store.validate()).toEqual([]);
+  });
+
+  it.each(['docker', 'oci'] as const)('round-trips random %s images that validate', async (mediaTypes) => {
+    const dir = testdir();
+    const store = storeAt(dir);
+    for (const [i, compression] of (['gzip', 'none'] as const).entries()) {
+      const img = await randomImage({ layers: 3, layerBytes: 4096, mediaTypes, compression });
+      await store.put(ref(`r.test/rand:${i}`), amd64, img);
+      const found = await store.lookup(ref(`r.test/rand:${i}`), amd64, { ttlMs: DAY });
+      if (found.kind !== 'hit') throw new Error('want hit');
+      await validateImage(found.image);
+      expect(await found.image.rawManifest()).toEqual(await img.rawManifest());
+      expect(await found.image.mediaType()).toBe(await img.mediaType());
+      expect(found.entry.descriptor.mediaType).toBe(await img.mediaType());
+    }
     expect(await store.validate()).toEqual([]);
   });
 

@@ -54,7 +54,7 @@ async function lookup(dir: string, a: LookupArgs): Promise<LookupResult> {
   const all = index.manifests.map(entryOf).filter((e) => e !== undefined);
   const key = platformKey(a.platform);
   const name = a.ref.toString();
-  const hit = (entry: StoreEntry): LookupResult => ({ kind: 'hit', image: imageFromLayout(dir, entry.descriptor), entry });
+  const hit = async (entry: StoreEntry): Promise<LookupResult> => ({ kind: 'hit', image: await imageFromLayout(dir, entry.descriptor), entry });
   const digest = a.ref.digest;
   if (digest !== undefined) {
     // Content-addressed: whatever reference it was warmed as, these bytes are the image.

@@ -54,6 +54,10 @@ export interface PruneResult {
 /** The /cache base-image store (DESIGN.md §6): an OCI image layout many processes share. */
 export interface CacheStore {
   readonly dir: string;
+  /**
+   * What the store holds for `ref` on `platform`. A hit has read and verified the manifest; a
+   * corrupt or unreadable manifest or index.json throws (E_DIGEST_MISMATCH, E_CACHE).
+   */
   lookup(ref: Reference, platform: Platform, options: LookupOptions): Promise<LookupResult>;
   put(ref: Reference, platform: Platform, image: Image, options?: PutOptions): Promise<PutResult>;
   /** Every Kiln entry in index.json (entries written by other tools are left out). */

@@ -2,3 +2,4 @@
 export type { ImageSource, ResolveOptions } from './types.ts';
 export { firstOf, resolveImage } from './chain.ts';
 export { candidatesFor, registrySource, type RegistrySourceOptions } from './registry-source.ts';
+export { layoutSource, type LayoutSourceOptions } from './layout-source.ts';
