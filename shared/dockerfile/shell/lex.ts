@@ -180,6 +180,7 @@ class Lexer {
     if (first === '{' || first === '}' || first === ':') throw shellError('syntax error: bad substitution');
     const name = this.processName();
     const ch = this.next();
+    if (ch === EOF) throw shellError("syntax error: missing '}'");
     if (ch === '}') {
       const v = this.lookup(name);
       if (v === undefined && this.opts.skipUnsetEnv) return `\${${name}}`;
