@@ -7,10 +7,10 @@ import { kilnVersion } from '../shared/version.ts';
 import { executorFlagSpecs } from './flags.ts';
 import { type ExecutorOptions, parseExecutorArgs } from './options.ts';
 
-const USAGE = `Usage: executor [flags]
-       executor version
+const USAGE = `Usage: executor [flags]   (or: executor version)
 
 Builds a container image from a Dockerfile without a Docker daemon and pushes it (kaniko's executor).`;
+const EPILOGUE = 'Environment: KANIKO_DIR, KANIKO_NO_PUSH, KANIKO_REGISTRY_MIRROR, KANIKO_REGISTRY_MAP, DOCKER_CONFIG, REGISTRY_AUTH_FILE.';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'version' || (argv.length === 1 && argv[0] === '--version')) {
@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === 'help' || argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(await renderHelp(executorFlagSpecs, { scriptName: 'executor', usage: USAGE, columns: process.stdout.columns }));
+    process.stdout.write(await renderHelp(executorFlagSpecs, { scriptName: 'executor', usage: USAGE, epilogue: EPILOGUE, columns: process.stdout.columns }));
     return 0;
   }
   let format: LogFormat = sniffLogFormat(argv);

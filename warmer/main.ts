@@ -6,10 +6,10 @@ import { kilnVersion } from '../shared/version.ts';
 import { warmerFlagSpecs } from './flags.ts';
 import { type WarmerOptions, parseWarmerArgs } from './options.ts';
 
-const USAGE = `Usage: warmer [flags]
-       warmer version
+const USAGE = `Usage: warmer [flags]   (or: warmer version)
 
 Fills the base-image store in --cache-dir (an OCI image layout) for the executor (kaniko's warmer).`;
+const EPILOGUE = 'Environment: KANIKO_REGISTRY_MIRROR, KANIKO_REGISTRY_MAP, DOCKER_CONFIG, REGISTRY_AUTH_FILE.';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'version' || (argv.length === 1 && argv[0] === '--version')) {
@@ -17,7 +17,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === 'help' || argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(await renderHelp(warmerFlagSpecs, { scriptName: 'warmer', usage: USAGE, columns: process.stdout.columns }));
+    process.stdout.write(await renderHelp(warmerFlagSpecs, { scriptName: 'warmer', usage: USAGE, epilogue: EPILOGUE, columns: process.stdout.columns }));
     return 0;
   }
   let format: LogFormat = sniffLogFormat(argv);
