@@ -1,7 +1,7 @@
 // Build the base images' OCI layouts once and keep them under <repo>/.testenv/cache/<key>/,
 // then push them to the test registries.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageRefs } from '../types.ts';
 import { writeBusyboxLayer } from './busybox-rootfs.ts';
@@ -11,7 +11,7 @@ import { pushThreeWays, type Destination } from './push.ts';
 
 /** Bump a key to rebuild that image everywhere. */
 export const BUSYBOX_KEY = 'busybox-v2';
-export const DEBIAN_KEY = 'debian-bookworm-minbase-v1';
+export const DEBIAN_KEY = 'debian-bookworm-minbase-v2';
 const CREATED = '2024-01-01T00:00:00Z';
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -34,6 +34,14 @@ function cacheKey(name: BaseName): string {
   return `${BUSYBOX_KEY}-${version.replace(/[^A-Za-z0-9.+-]/g, '_')}`;
 }
 
+/** Drop layouts of name built under an older key. */
+function removeStale(name: BaseName, cacheDir: string, keep: string): void {
+  for (const entry of readdirSync(cacheDir)) {
+    const path = join(cacheDir, entry);
+    if (entry.startsWith(`${name}-`) && path !== keep) rmSync(path, { recursive: true, force: true });
+  }
+}
+
 async function buildLayout(name: BaseName, layout: string, scratch: string): Promise<void> {
   const tarFile = join(scratch, `${name}.tar`);
   if (name === 'busybox') await writeBusyboxLayer(tarFile);
@@ -51,8 +59,9 @@ async function buildLayout(name: BaseName, layout: string, scratch: string): Pro
 /** The cached layout for name, built now when missing (atomic rename into the cache). */
 export async function ensureLayout(name: BaseName, cacheDir: string): Promise<CachedLayout> {
   const final = join(cacheDir, cacheKey(name));
-  if (existsSync(join(final, 'index.json'))) return { name, layout: final };
   mkdirSync(cacheDir, { recursive: true });
+  removeStale(name, cacheDir, final);
+  if (existsSync(join(final, 'index.json'))) return { name, layout: final };
   const work = mkdtempSync(join(cacheDir, `.build-${name}-`));
   try {
     const layout = join(work, 'layout');

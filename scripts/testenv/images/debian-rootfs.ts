@@ -39,10 +39,10 @@ export function sourcesLines(m: AptMirrors): string[] {
   ];
 }
 
-/** Run mmdebstrap (variant minbase, no device nodes) writing an uncompressed tar to file. */
+/** Run mmdebstrap (variant minbase) writing an uncompressed tar to file; /dev left empty, as in Docker's images. */
 export async function writeDebianLayer(file: string, mirrors = hostMirrors()): Promise<void> {
   const args = [
-    '--variant=minbase', '--format=tar', '--mode=root', '--skip=output/mknod', '--quiet',
+    '--variant=minbase', '--format=tar', '--mode=root', '--quiet',
     'bookworm', file, ...sourcesLines(mirrors),
   ];
   try {
@@ -50,6 +50,7 @@ export async function writeDebianLayer(file: string, mirrors = hostMirrors()): P
       maxBuffer: 64 * 1024 * 1024,
       env: { ...process.env, SOURCE_DATE_EPOCH: '1704067200', DEBIAN_FRONTEND: 'noninteractive' },
     });
+    await run('tar', ['--delete', '--wildcards', '-f', file, './dev/?*']);
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`building the debian base with mmdebstrap: ${(e.stderr ?? e.message).slice(-3000)}`, { cause: err });
