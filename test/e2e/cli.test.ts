@@ -73,6 +73,12 @@ describe('executor bundle', () => {
     expect(line).toMatchObject({ level: 'error', code: 'E_NOT_IMPLEMENTED', msg: 'error building image: flag --cleanup is not implemented yet' });
   });
 
+  it('writes a usage error as JSON too when --log-format json is on the command line', () => {
+    const r = executor('--log-format=json', '--bogus');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stderr)).toMatchObject({ level: 'error', code: 'E_USAGE', msg: 'error building image: unknown flag --bogus' });
+  });
+
   it('needs --destination or --no-push, as kaniko', () => {
     const r = executor('--context', tempDir());
     expect(r.code).toBe(1);
