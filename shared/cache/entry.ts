@@ -2,7 +2,7 @@
 // reference it was warmed as, its platform and when (DESIGN.md §6).
 import { createHash } from 'node:crypto';
 import { isDigest, type Digest } from '../digest.ts';
-import type { Descriptor, Platform } from '../image/types.ts';
+import { MediaTypes, type Descriptor, type Platform } from '../image/types.ts';
 import type { Reference } from '../reference/types.ts';
 
 export const Annotations = {
@@ -16,6 +16,8 @@ export const Annotations = {
   warmed: 'dev.kiln.warmed',
   /** Digest of the index (manifest list) the platform manifest was chosen from, when there was one. */
   index: 'dev.kiln.index',
+  /** On an OCI view of a Docker manifest (oci-view.ts): the digest of the manifest it mirrors. */
+  viewOf: 'dev.kiln.view-of',
 } as const;
 
 export interface StoreEntry {
@@ -76,12 +78,16 @@ export interface NewEntry {
   indexDigest?: Digest | undefined;
 }
 
-/** The index.json descriptor for a new entry. */
+/**
+ * The index.json descriptor for a new entry. An OCI manifest carries the ref name; a Docker one
+ * leaves it to its OCI view (skopeo and umoci would refuse it, and umoci calls a name on two
+ * descriptors ambiguous).
+ */
 export function descriptorFor(e: NewEntry): Descriptor {
   const ref = e.ref.toString();
   const platform = platformKey(e.platform);
   const annotations: Record<string, string> = {
-    [Annotations.refName]: refNameFor(ref, platform),
+    ...(e.manifest.mediaType === MediaTypes.dockerManifest ? {} : { [Annotations.refName]: refNameFor(ref, platform) }),
     [Annotations.ref]: ref,
     [Annotations.platform]: platform,
     [Annotations.warmed]: e.warmedAt.toISOString(),

@@ -4,10 +4,11 @@
 // under the lock before committing); temp files are removed only when stale.
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hexOf, isDigest } from '../digest.ts';
+import { hexOf, isDigest, type Digest } from '../digest.ts';
 import type { Descriptor, IndexManifest, Manifest } from '../image/types.ts';
 import { blobPath, blobsDir, TEMP_MARK, tempPid } from './blobs.ts';
-import { entryOf, type StoreEntry } from './entry.ts';
+import { Annotations, entryOf, type StoreEntry } from './entry.ts';
+import { isView } from './oci-view.ts';
 import { readIndex, updateIndex } from './index-file.ts';
 import type { StoreContext } from './put.ts';
 import type { PruneOptions, PruneResult } from './types.ts';
@@ -29,8 +30,12 @@ export async function pruneStore(ctx: StoreContext, o: PruneOptions): Promise<Pr
         return e !== undefined && now - e.warmedAt.getTime() > o.ttlMs ? e : undefined;
       };
       const removed = index.manifests.map(expired).filter((e) => e !== undefined);
-      if (removed.length === 0) return { result: [] };
-      return { index: { ...index, manifests: index.manifests.filter((d) => expired(d) === undefined) }, result: removed };
+      const kept = index.manifests.filter((d) => expired(d) === undefined);
+      // An OCI view goes with the entry it mirrors.
+      const live = new Set(kept.filter((d) => !isView(d)).map((d) => d.digest));
+      const manifests = kept.filter((d) => !isView(d) || live.has(d.annotations?.[Annotations.viewOf] as Digest));
+      if (manifests.length === index.manifests.length) return { result: [] };
+      return { index: { ...index, manifests }, result: removed };
     },
     ctx,
   );

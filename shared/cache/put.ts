@@ -2,12 +2,14 @@
 // under the lock. Blobs already present are checked and shared, never written twice.
 import { open, utimes } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { sha256 } from '../digest.ts';
 import { KilnError } from '../errors.ts';
 import { MediaTypes, type Descriptor, type Image, type Layer, type Manifest, type Platform } from '../image/types.ts';
 import type { Logger } from '../log.ts';
 import type { Reference } from '../reference/types.ts';
 import { blobIsIntact, blobPath, blobSize, blobsDir, writeBlob, type BlobRef } from './blobs.ts';
-import { descriptorFor, entryOf, platformKey, sameKey, type StoreEntry } from './entry.ts';
+import { Annotations, descriptorFor, entryOf, platformKey, refNameFor, sameKey, type StoreEntry } from './entry.ts';
+import { ociViewOf, viewDescriptor } from './oci-view.ts';
 import { emptyIndex, ensureLayoutFile, readIndex, updateIndex, type LockSettings } from './index-file.ts';
 import type { PutOptions, PutResult } from './types.ts';
 
@@ -40,9 +42,11 @@ export async function putImage(ctx: StoreContext, a: PutArgs): Promise<PutResult
   const mediaType = manifest.mediaType ?? (await a.image.mediaType()) ?? MediaTypes.ociManifest;
   const manifestDesc: Descriptor = { mediaType, digest: await a.image.digest(), size: rawManifest.length };
   const tally: Tally = { written: 0, reused: 0, bytesWritten: 0 };
+  const view = ociViewOf(manifest, mediaType);
   for (let attempt = 1; ; attempt++) {
     await writeImageBlobs(ctx, { image: a.image, manifest, rawManifest, manifestDesc, tally, concurrency: a.options.concurrency ?? 3 });
-    const entry = await commit(ctx, a, manifestDesc, manifest);
+    if (view !== undefined) await ensureBlob(ctx, { digest: sha256(view), size: view.length }, { open: async () => bufferStream(view), tally });
+    const entry = await commit(ctx, a, { manifestDesc, manifest, view });
     if (entry !== undefined) return { entry, ...tally };
     if (attempt >= MAX_COMMIT_ATTEMPTS) {
       throw new KilnError('E_CACHE', `adding ${a.ref.toString()} to ${ctx.dir}: its blobs keep disappearing`, {
@@ -111,9 +115,18 @@ async function ensureBlob(ctx: StoreContext, blob: BlobRef, e: EnsureArgs): Prom
   ctx.logger.debug(`wrote blob ${blob.digest} (${blob.size} bytes) to ${ctx.dir}`);
 }
 
-/** Add the entry under the lock, after checking (under the lock) that no prune took its blobs. */
-async function commit(ctx: StoreContext, a: PutArgs, manifestDesc: Descriptor, manifest: Manifest): Promise<StoreEntry | undefined> {
-  const blobs: BlobRef[] = [manifestDesc, manifest.config, ...manifest.layers];
+interface Commit {
+  manifestDesc: Descriptor;
+  manifest: Manifest;
+  view: Buffer | undefined;
+}
+
+/**
+ * Add the entry (and its OCI view) under the lock, replacing the entry of the same reference
+ * and platform, after checking (under the lock) that no prune took its blobs.
+ */
+async function commit(ctx: StoreContext, a: PutArgs, c: Commit): Promise<StoreEntry | undefined> {
+  const { manifestDesc, manifest } = c;
   const descriptor = descriptorFor({
     ref: a.ref,
     platform: a.platform,
@@ -123,13 +136,18 @@ async function commit(ctx: StoreContext, a: PutArgs, manifestDesc: Descriptor, m
   });
   const ref = a.ref.toString();
   const key = platformKey(a.platform);
+  const name = refNameFor(ref, key);
+  const added = [descriptor];
+  if (c.view !== undefined) added.push(viewDescriptor(c.view, { refName: name, of: descriptor }));
+  const blobs: BlobRef[] = [...added, manifest.config, ...manifest.layers];
   return updateIndex(
     ctx.dir,
     async (index) => {
       for (const b of blobs) {
         if ((await blobSize(ctx.dir, b.digest)) !== b.size) return { result: undefined };
       }
-      const manifests = [...index.manifests.filter((d) => !sameKey(d, ref, key)), descriptor];
+      const replaced = (d: Descriptor): boolean => sameKey(d, ref, key) || d.annotations?.[Annotations.refName] === name;
+      const manifests = [...index.manifests.filter((d) => !replaced(d)), ...added];
       return { index: { ...index, manifests }, result: entryOf(descriptor) };
     },
     ctx,

@@ -208,6 +208,44 @@ describe('openStore put/lookup', () => {
   });
 });
 
+describe('OCI views of Docker manifests', () => {
+  it('names a Docker image through an OCI view over the same blobs, replaced and pruned with its entry', async () => {
+    const dir = testdir();
+    const clock = { t: Date.now() };
+    const store = storeAt(dir, clock);
+    const img = await randomImage({ layers: 2, mediaTypes: 'docker' });
+    await store.put(ref('r.test/d:1'), amd64, img);
+    const index = () => JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')).manifests as { mediaType: string; digest: string; annotations: Record<string, string> }[];
+    const [entry, view] = index();
+    expect(index()).toHaveLength(2);
+    expect(entry?.mediaType).toBe(MediaTypes.dockerManifest);
+    expect(entry?.digest).toBe(await img.digest());
+    expect(entry?.annotations['org.opencontainers.image.ref.name']).toBeUndefined();
+    expect(view?.mediaType).toBe(MediaTypes.ociManifest);
+    expect(view?.annotations).toEqual({ 'org.opencontainers.image.ref.name': 'r.test/d:1+linux-amd64', 'dev.kiln.view-of': await img.digest() });
+    const viewManifest = JSON.parse(readFileSync(join(dir, 'blobs', 'sha256', hexOf(view?.digest as Digest)), 'utf8'));
+    expect(viewManifest.config).toEqual({ ...(await img.manifest()).config, mediaType: MediaTypes.ociConfig });
+    expect(viewManifest.layers.map((l: { digest: string; mediaType: string }) => [l.digest, l.mediaType])).toEqual(
+      (await img.manifest()).layers.map((l) => [l.digest, MediaTypes.ociLayerGzip]),
+    );
+    expect((await store.entries()).map((e) => e.descriptor.digest)).toEqual([await img.digest()]);
+    const found = await store.lookup(ref('r.test/d:1'), amd64, { ttlMs: DAY });
+    expect(found.kind === 'hit' && (await found.image.mediaType())).toBe(MediaTypes.dockerManifest);
+    expect(await store.validate()).toEqual([]);
+
+    clock.t += 1000;
+    const newer = await randomImage({ layers: 1, mediaTypes: 'docker' });
+    await store.put(ref('r.test/d:1'), amd64, newer);
+    expect(index().map((d) => d.annotations['dev.kiln.view-of'] ?? d.digest)).toEqual([await newer.digest(), await newer.digest()]);
+
+    clock.t += 2 * DAY;
+    await store.put(ref('r.test/fresh:1'), amd64, testImage([randomLayer()]));
+    await store.prune({ ttlMs: DAY, graceMs: 0 });
+    expect(index().map((d) => d.annotations['dev.kiln.ref'])).toEqual(['r.test/fresh:1']);
+    expect(await store.validate()).toEqual([]);
+  });
+});
+
 describe('corruption', () => {
   it('fails a read of a corrupt blob with E_DIGEST_MISMATCH and reports it in validate()', async () => {
     const dir = testdir();
