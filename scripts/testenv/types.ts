@@ -1,16 +1,18 @@
 // The test environment's description, written as JSON by the setup and read by tests
 // (test/helpers/testenv.ts). Additive changes only: other engineers' tests code against it.
 
-/** Full references of one image pushed three ways to one registry. */
+/** Full references of one image pushed four ways to one registry. */
 export interface ImageRefs {
   /** Docker v2 schema 2 manifest, e.g. `127.0.0.1:41234/kiln/busybox:v2s2`. */
   v2s2: string;
   /** OCI image manifest. */
   oci: string;
-  /** OCI image index with linux/amd64 and linux/arm64 entries. */
+  /** OCI image index with linux/amd64 and linux/arm64 (variant v8) entries (OCI manifests). */
   multi: string;
-  /** Manifest digests (`sha256:…`) of the three tags. */
-  digest: { v2s2: string; oci: string; multi: string };
+  /** The same two platforms as a Docker manifest list of v2s2 manifests. */
+  list: string;
+  /** Manifest digests (`sha256:…`) of the tags. */
+  digest: { v2s2: string; oci: string; multi: string; list: string };
 }
 
 export interface AuthRegistry {

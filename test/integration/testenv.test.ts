@@ -15,6 +15,7 @@ const run = promisify(execFile);
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const DOCKER_V2S2 = 'application/vnd.docker.distribution.manifest.v2+json';
+const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-testenv-test-'));
@@ -133,24 +134,31 @@ describe('registries', () => {
 
 describe('base images', () => {
   for (const name of ['busybox', 'debian'] as const) {
-    test(`${name} exists as v2s2, oci and a two-platform index`, async () => {
+    test(`${name} exists as v2s2, oci, an OCI index and a Docker manifest list`, async () => {
       const refs = env.images[name];
-      const raw = async (ref: string): Promise<{ mediaType: string; manifests?: Array<{ platform: { architecture: string } }> }> => {
+      type Raw = { mediaType: string; manifests?: Array<{ mediaType: string; platform: { architecture: string; variant?: string } }> };
+      const raw = async (ref: string): Promise<Raw> => {
         const text = await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
-        return JSON.parse(text) as { mediaType: string };
+        return JSON.parse(text) as Raw;
       };
       expect((await raw(refs.v2s2)).mediaType).toBe(DOCKER_V2S2);
       expect((await raw(refs.oci)).mediaType).toBe(OCI_MANIFEST);
-      const index = await raw(refs.multi);
-      expect(index.mediaType).toBe(OCI_INDEX);
-      expect(index.manifests?.map((m) => m.platform.architecture).sort()).toEqual(['amd64', 'arm64']);
-      const arm = await skopeo(['inspect', '--tls-verify=false', '--override-arch', 'arm64', `docker://${refs.multi}`]);
-      expect(JSON.parse(arm)).toMatchObject({ Architecture: 'arm64', Os: 'linux' });
-      const res = await fetch(`http://${refs.oci.replace(/^([^/]+)\/(.+):oci$/, '$1/v2/$2/manifests/oci')}`, {
-        headers: { accept: OCI_MANIFEST },
-      });
-      const body = Buffer.from(await res.arrayBuffer());
-      expect(`sha256:${createHash('sha256').update(body).digest('hex')}`).toBe(refs.digest.oci);
+      for (const [ref, listType, itemType] of [[refs.multi, OCI_INDEX, OCI_MANIFEST], [refs.list, DOCKER_LIST, DOCKER_V2S2]] as const) {
+        const index = await raw(ref);
+        expect(index.mediaType).toBe(listType);
+        expect(index.manifests?.map((m) => [m.mediaType, m.platform.architecture, m.platform.variant])).toEqual([
+          [itemType, 'amd64', undefined],
+          [itemType, 'arm64', 'v8'],
+        ]);
+        const arm = await skopeo(['inspect', '--tls-verify=false', '--override-arch', 'arm64', `docker://${ref}`]);
+        expect(JSON.parse(arm)).toMatchObject({ Architecture: 'arm64', Os: 'linux' });
+      }
+      for (const [tag, accept] of [['oci', OCI_MANIFEST], ['v2s2', DOCKER_V2S2], ['multi', OCI_INDEX], ['list', DOCKER_LIST]] as const) {
+        const [host, path] = [refs.oci.slice(0, refs.oci.indexOf('/')), refs.oci.slice(refs.oci.indexOf('/') + 1, -':oci'.length)];
+        const res = await fetch(`http://${host}/v2/${path}/manifests/${tag}`, { headers: { accept } });
+        const body = Buffer.from(await res.arrayBuffer());
+        expect(`sha256:${createHash('sha256').update(body).digest('hex')}`).toBe(refs.digest[tag]);
+      }
     });
   }
 

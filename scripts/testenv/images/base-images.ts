@@ -7,11 +7,11 @@ import type { ImageRefs } from '../types.ts';
 import { writeBusyboxLayer } from './busybox-rootfs.ts';
 import { writeDebianLayer } from './debian-rootfs.ts';
 import { writeImageLayout, type ImageSpec } from './oci-layout.ts';
-import { pushThreeWays, type Destination } from './push.ts';
+import { pushAllWays, type Destination } from './push.ts';
 
 /** Bump a key to rebuild that image everywhere. */
-export const BUSYBOX_KEY = 'busybox-v2';
-export const DEBIAN_KEY = 'debian-bookworm-minbase-v2';
+export const BUSYBOX_KEY = 'busybox-v3';
+export const DEBIAN_KEY = 'debian-bookworm-minbase-v3';
 const CREATED = '2024-01-01T00:00:00Z';
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -78,5 +78,5 @@ export async function ensureLayout(name: BaseName, cacheDir: string): Promise<Ca
 }
 
 export async function pushBase(base: CachedLayout, dest: Destination): Promise<ImageRefs> {
-  return pushThreeWays(base.layout, base.name, `kiln/${base.name}`, dest);
+  return pushAllWays(base.layout, base.name, `kiln/${base.name}`, dest);
 }

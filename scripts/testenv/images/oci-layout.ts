@@ -59,10 +59,15 @@ async function writeLayer(layout: string, tarFile: string): Promise<{ desc: Desc
   };
 }
 
-function imageFor(layout: string, spec: ImageSpec, layer: { desc: Descriptor; diffId: string }, arch: string): Descriptor {
+interface Plat {
+  architecture: string;
+  variant?: string;
+}
+
+function imageFor(layout: string, spec: ImageSpec, layer: { desc: Descriptor; diffId: string }, plat: Plat): Descriptor {
   const config = {
     created: spec.created,
-    architecture: arch,
+    ...plat,
     os: 'linux',
     config: { Env: spec.env, Cmd: spec.cmd },
     rootfs: { type: 'layers', diff_ids: [layer.diffId] },
@@ -70,20 +75,22 @@ function imageFor(layout: string, spec: ImageSpec, layer: { desc: Descriptor; di
   };
   const configDesc = writeJsonBlob(layout, config, OCI_CONFIG);
   const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDesc, layers: [layer.desc] };
-  return { ...writeJsonBlob(layout, manifest, OCI_MANIFEST), platform: { architecture: arch, os: 'linux' } };
+  return { ...writeJsonBlob(layout, manifest, OCI_MANIFEST), platform: { ...plat, os: 'linux' } };
 }
 
 function tagged(desc: Descriptor, tag: string): Descriptor {
   return { ...desc, annotations: { 'org.opencontainers.image.ref.name': tag } };
 }
 
-/** Build `<name>` (linux/amd64) and `<name>-multi` (index of amd64 and arm64) in layout. */
+/** Build `<name>` (linux/amd64) and `<name>-multi` (index of linux/amd64 and linux/arm64/v8) in layout. */
 export async function writeImageLayout(layout: string, name: string, spec: ImageSpec): Promise<void> {
   mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
   writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const layer = await writeLayer(layout, spec.layerTar);
-  const amd64 = imageFor(layout, spec, layer, 'amd64');
-  const arm64 = imageFor(layout, spec, layer, 'arm64');
+  const amd64 = imageFor(layout, spec, layer, { architecture: 'amd64' });
+  // Same layer, different config: enough for platform selection. arm64 carries variant v8, as
+  // Docker Hub's images do.
+  const arm64 = imageFor(layout, spec, layer, { architecture: 'arm64', variant: 'v8' });
   const index = writeJsonBlob(layout, { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [amd64, arm64] }, OCI_INDEX);
   const { platform: _drop, ...amd64Plain } = amd64;
   const top = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [tagged(amd64Plain, name), tagged(index, `${name}-multi`)] };

@@ -36,21 +36,22 @@ export async function copyToRegistry(src: string, ref: string, dest: Destination
   await skopeo(['copy', '--quiet', '--retry-times', '2', ...extra, ...destFlags(dest), src, `docker://${ref}`]);
 }
 
-/** Push layout tags `<name>` and `<name>-multi` as `repo:v2s2`, `repo:oci` and `repo:multi`. */
-export async function pushThreeWays(layout: string, name: string, repo: string, dest: Destination): Promise<ImageRefs> {
+/** Push layout tags `<name>` and `<name>-multi` as `repo:v2s2`, `:oci`, `:multi` (OCI index), `:list`. */
+export async function pushAllWays(layout: string, name: string, repo: string, dest: Destination): Promise<ImageRefs> {
   const base = `${dest.host}/${repo}`;
-  const refs = { v2s2: `${base}:v2s2`, oci: `${base}:oci`, multi: `${base}:multi` };
+  const refs = { v2s2: `${base}:v2s2`, oci: `${base}:oci`, multi: `${base}:multi`, list: `${base}:list` };
   // One after the other: concurrent uploads of the same blob to one repository race in
   // distribution 2.8 ("manifest blob unknown"); the later copies find the blobs there.
   await copyToRegistry(`oci:${layout}:${name}`, refs.oci, dest, ['--format', 'oci']);
   await copyToRegistry(`oci:${layout}:${name}`, refs.v2s2, dest, ['--format', 'v2s2']);
   await copyToRegistry(`oci:${layout}:${name}-multi`, refs.multi, dest, ['--all']);
+  await copyToRegistry(`oci:${layout}:${name}-multi`, refs.list, dest, ['--all', '--format', 'v2s2']);
   const digest = async (ref: string): Promise<string> => {
     const raw = await skopeo(['inspect', '--raw', ...inspectFlags(dest), `docker://${ref}`]);
     return `sha256:${createHash('sha256').update(raw).digest('hex')}`;
   };
-  const [v2s2, oci, multi] = await Promise.all([digest(refs.v2s2), digest(refs.oci), digest(refs.multi)]);
-  return { ...refs, digest: { v2s2, oci, multi } };
+  const [v2s2, oci, multi, list] = await Promise.all([digest(refs.v2s2), digest(refs.oci), digest(refs.multi), digest(refs.list)]);
+  return { ...refs, digest: { v2s2, oci, multi, list } };
 }
 
 export function inspectFlags(dest: Destination): string[] {
