@@ -36,7 +36,7 @@ export function createdBy(instr: Instruction, ctx: CreatedByContext): string {
     case 'ARG':
       return `ARG ${instr.args.map((a) => (a.value === undefined ? a.name : `${a.name}=${a.value}`)).join(' ')}`;
     case 'EXPOSE':
-      return `EXPOSE map[${[...instr.ports].sort().map((p) => `${p}:{}`).join(' ')}]`;
+      return `EXPOSE map[${[...new Set(instr.ports.flatMap((p) => p.split(/\s+/)).filter((p) => p !== '').map(normalizePort))].sort().map((p) => `${p}:{}`).join(' ')}]`;
     case 'VOLUME':
       return `VOLUME [${instr.volumes.join(' ')}]`;
     case 'SHELL':
@@ -56,6 +56,12 @@ export function createdBy(instr: Instruction, ctx: CreatedByContext): string {
     case 'FROM':
       return `FROM ${instr.image}`;
   }
+}
+
+/** `80` → `80/tcp`, `53/UDP` → `53/udp`; a range stays one key as BuildKit prints it. */
+function normalizePort(p: string): string {
+  const i = p.indexOf('/');
+  return i < 0 ? `${p}/tcp` : `${p.slice(0, i)}/${p.slice(i + 1).toLowerCase()}`;
 }
 
 /** Go's time.Duration String() for whole-unit durations (`30s`, `5m0s`, `1h0m0s`, `0s`), quoted. */
