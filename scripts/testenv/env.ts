@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTokenServer, type TokenServer } from '../../test/helpers/token-server.ts';
 import { ensureLayout, pushBase } from './images/base-images.ts';
+import { copyToRegistry } from './images/push.ts';
 import { DEFAULT_CACHE_DIR } from './paths.ts';
 import { createPki, type Pki } from './pki.ts';
 import { startRegistry, type Registry } from './registry.ts';
@@ -80,8 +81,15 @@ async function pushImages(s: Servers, cacheDir: string, certDir: string, passwor
     pushBase(busybox, { host: s.tls.host, certDir, creds }),
     pushBase(busybox, { host: s.token.host, certDir, creds }),
   ]);
+  const publicBusybox = `${s.token.host}/public/busybox:v2s2`;
+  await copyToRegistry(`oci:${busybox.layout}:busybox`, publicBusybox, { host: s.token.host, certDir, creds }, ['--format', 'v2s2']);
   log(`base images pushed in ${Date.now() - t1} ms`);
-  return { images: { busybox: bb, debian: deb } as { busybox: ImageRefs; debian: ImageRefs }, tlsBusybox: tlsRefs.v2s2, tokenBusybox: tokenRefs.v2s2 };
+  return {
+    images: { busybox: bb, debian: deb } as { busybox: ImageRefs; debian: ImageRefs },
+    tlsBusybox: tlsRefs.v2s2,
+    tokenBusybox: tokenRefs.v2s2,
+    publicBusybox,
+  };
 }
 
 export async function startTestEnv(opts: StartTestEnvOptions = {}): Promise<RunningTestEnv> {
@@ -107,7 +115,7 @@ export async function startTestEnv(opts: StartTestEnvOptions = {}): Promise<Runn
     const env: TestEnv = {
       plain: { host: servers.plain.host },
       tls: { host: servers.tls.host, ...common, busybox: pushed.tlsBusybox },
-      token: { host: servers.token.host, ...common, busybox: pushed.tokenBusybox, realm: servers.tokenServer.realm, service: TOKEN_SERVICE },
+      token: { host: servers.token.host, ...common, busybox: pushed.tokenBusybox, publicBusybox: pushed.publicBusybox, realm: servers.tokenServer.realm, service: TOKEN_SERVICE },
       dockerConfigDir,
       certDir,
       pki: {

@@ -31,8 +31,11 @@ export interface TestEnv {
   plain: { host: string };
   /** HTTPS registry (self-signed CA) with htpasswd basic auth. */
   tls: AuthRegistry;
-  /** HTTPS registry requiring bearer tokens from `realm` (HTTPS, same CA). */
-  token: AuthRegistry & { realm: string; service: string };
+  /**
+   * HTTPS registry requiring bearer tokens from `realm` (HTTPS, same CA). The user gets every
+   * action; anonymous users may pull `public/*` only: `publicBusybox` is such an image.
+   */
+  token: AuthRegistry & { realm: string; service: string; publicBusybox: string };
   /** Directory for DOCKER_CONFIG: its config.json has `auths` for the tls and token hosts. */
   dockerConfigDir: string;
   /** Directory with `ca.crt`, usable as skopeo `--cert-dir` / `--dest-cert-dir`. */

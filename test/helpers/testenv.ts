@@ -6,6 +6,8 @@
 //   env.dockerConfigDir                // DOCKER_CONFIG with auths for the tls and token hosts
 //   const reg = await startRegistry(); onTestFinished(() => reg.stop()); reg.requests()
 import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { request } from 'node:https';
 import { inject } from 'vitest';
 import { startRegistry, type Registry, type StartRegistryOptions } from '../../scripts/testenv/registry.ts';
 import type { TestEnv } from '../../scripts/testenv/types.ts';
@@ -78,4 +80,32 @@ export async function startTokenRegistry(opts: { username?: string; password?: s
     await tokens.stop();
     throw err;
   }
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One HTTPS request trusting `ca` (default: the environment's CA); for probing the test registries. */
+export function httpsRequest(
+  url: string,
+  opts: { ca?: Buffer; method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<RawResponse> {
+  const ca = opts.ca ?? readFileSync(testEnv().pki.caFile);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }

@@ -1,6 +1,8 @@
 // A small bearer-token issuer for distribution's `auth.token` (the Docker token spec), using
-// node:crypto only. It checks Basic credentials on the realm request and signs an RS256 JWT
-// whose `x5c` header carries the certificate in the registry's rootcertbundle.
+// node:crypto only. It checks Basic credentials on the realm GET (or the OAuth2 POST form:
+// grant_type=password|refresh_token) and signs an RS256 JWT whose `x5c` header carries the
+// certificate in the registry's rootcertbundle, with `access` claims for the requested scopes:
+// known users get every action they ask for; anonymous users get pull on `public/*`, else nothing.
 import { createPrivateKey, createSign, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -89,44 +91,77 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** Credentials and parameters of a realm request: GET with Basic auth, or the OAuth2 POST form. */
+interface RealmRequest {
+  /** undefined: anonymous; null: wrong credentials. */
+  user: string | undefined | null;
+  scopes: string[];
+  service: string | null;
+  /** A refresh token was asked for (POST with access_type=offline, or grant_type=refresh_token). */
+  offline: boolean;
+}
+
+async function readRealmRequest(req: IncomingMessage, url: URL, users: Record<string, string>, refresh: Map<string, string>): Promise<RealmRequest> {
+  const scopesOf = (p: URLSearchParams): string[] => p.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s !== '');
+  if (req.method !== 'POST') {
+    return { user: basicUser(req, users), scopes: scopesOf(url.searchParams), service: url.searchParams.get('service'), offline: false };
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const grant = form.get('grant_type');
+  let user: string | null = null;
+  if (grant === 'password') {
+    const name = form.get('username') ?? '';
+    user = Object.hasOwn(users, name) && users[name] === form.get('password') ? name : null;
+  } else if (grant === 'refresh_token') {
+    user = refresh.get(form.get('refresh_token') ?? '') ?? null;
+  }
+  return { user, scopes: scopesOf(form), service: form.get('service'), offline: grant === 'refresh_token' || form.get('access_type') === 'offline' };
+}
+
 export async function startTokenServer(opts: TokenServerOptions): Promise<TokenServer> {
   const signer: Signer = {
     key: createPrivateKey(readFileSync(opts.signer.keyFile)),
     x5c: new X509Certificate(readFileSync(opts.signer.certFile)).raw.toString('base64'),
   };
   const log: TokenRequestRecord[] = [];
+  const refresh = new Map<string, string>();
   const ttl = opts.ttlSeconds ?? 300;
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const issue = (r: RealmRequest & { user: string | undefined }): Record<string, unknown> => {
+    const access = r.scopes
+      .map(parseScope)
+      .filter((a): a is Access => a !== undefined)
+      .map((a) => grant(a, r.user, opts.publicPrefix ?? 'public/'));
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: opts.issuer, sub: r.user ?? '', aud: r.service ?? opts.service, exp: now + ttl, nbf: now - 10, iat: now, jti: randomUUID(), access };
+    const token = signToken(signer, claims);
+    const body: Record<string, unknown> = { token, access_token: token, expires_in: ttl, issued_at: new Date(now * 1000).toISOString() };
+    if (r.offline && r.user !== undefined) {
+      const rt = randomUUID();
+      refresh.set(rt, r.user);
+      body['refresh_token'] = rt;
+    }
+    return body;
+  };
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://token');
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s !== '');
-    const user = basicUser(req, opts.users);
-    if (user === null || url.pathname !== '/token') {
-      const status = user === null ? 401 : 404;
-      log.push({ user: undefined, scopes, status });
+    const r = await readRealmRequest(req, url, opts.users, refresh);
+    if (r.user === null || url.pathname !== '/token') {
+      const status = r.user === null ? 401 : 404;
+      log.push({ user: undefined, scopes: r.scopes, status });
       send(res, status, { errors: [{ code: 'UNAUTHORIZED', message: 'invalid credentials' }] });
       return;
     }
-    const access = scopes
-      .map(parseScope)
-      .filter((a): a is Access => a !== undefined)
-      .map((a) => grant(a, user, opts.publicPrefix ?? 'public/'));
-    const now = Math.floor(Date.now() / 1000);
-    const token = signToken(signer, {
-      iss: opts.issuer,
-      sub: user ?? '',
-      aud: url.searchParams.get('service') ?? opts.service,
-      exp: now + ttl,
-      nbf: now - 10,
-      iat: now,
-      jti: randomUUID(),
-      access,
-    });
-    log.push({ user, scopes, status: 200 });
-    send(res, 200, { token, access_token: token, expires_in: ttl, issued_at: new Date(now * 1000).toISOString() });
+    log.push({ user: r.user, scopes: r.scopes, status: 200 });
+    send(res, 200, issue({ ...r, user: r.user }));
+  };
+  const listener = (q: IncomingMessage, s: ServerResponse): void => {
+    handler(q, s).catch(() => s.destroy());
   };
   const server = opts.tls
-    ? createHttpsServer({ cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) }, handler)
-    : createHttpServer(handler);
+    ? createHttpsServer({ cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) }, listener)
+    : createHttpServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

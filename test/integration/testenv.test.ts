@@ -3,13 +3,12 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { hostMirrors, sourcesLines } from '../../scripts/testenv/images/debian-rootfs.ts';
-import { startRegistry, testEnv, type TestEnv } from '../helpers/testenv.ts';
+import { basicAuth, httpsRequest, startRegistry, testEnv, type TestEnv } from '../helpers/testenv.ts';
 
 const run = promisify(execFile);
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -37,28 +36,9 @@ async function skopeoFails(args: string[]): Promise<string> {
   throw new Error(`skopeo ${args.join(' ')} succeeded but should have failed`);
 }
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function get(url: string, opts: { ca?: Buffer; auth?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = opts.auth ? { authorization: opts.auth } : {};
-    const req = request(url, { ca: opts.ca, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 const env: TestEnv = testEnv();
-const ca = (): Buffer => readFileSync(env.tls.caFile);
-const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+const get = (url: string, opts: { auth?: string } = {}) =>
+  httpsRequest(url, { headers: opts.auth ? { authorization: opts.auth } : {} });
 
 describe('registries', () => {
   test('the plain registry answers /v2/ anonymously over HTTP', async () => {
@@ -68,15 +48,15 @@ describe('registries', () => {
   });
 
   test('the TLS registry asks for basic auth and accepts the right password', async () => {
-    const anon = await get(`https://${env.tls.host}/v2/`, { ca: ca() });
+    const anon = await get(`https://${env.tls.host}/v2/`, {});
     expect(anon.status).toBe(401);
     expect(String(anon.headers['www-authenticate'])).toMatch(/^Basic realm=/);
-    expect((await get(`https://${env.tls.host}/v2/`, { ca: ca(), auth: basic(env.tls.username, 'wrong') })).status).toBe(401);
-    expect((await get(`https://${env.tls.host}/v2/`, { ca: ca(), auth: basic(env.tls.username, env.tls.password) })).status).toBe(200);
+    expect((await get(`https://${env.tls.host}/v2/`, { auth: basicAuth(env.tls.username, 'wrong') })).status).toBe(401);
+    expect((await get(`https://${env.tls.host}/v2/`, { auth: basicAuth(env.tls.username, env.tls.password) })).status).toBe(200);
   });
 
   test('the token registry sends a bearer challenge naming the realm and service', async () => {
-    const anon = await get(`https://${env.token.host}/v2/`, { ca: ca() });
+    const anon = await get(`https://${env.token.host}/v2/`, {});
     expect(anon.status).toBe(401);
     const challenge = String(anon.headers['www-authenticate']);
     expect(challenge).toContain(`Bearer realm="${env.token.realm}"`);
@@ -86,22 +66,21 @@ describe('registries', () => {
   test('the token issuer refuses a wrong password and grants nothing to anonymous users', async () => {
     const scope = 'repository:kiln/busybox:pull';
     const url = `${env.token.realm}?service=${env.token.service}&scope=${encodeURIComponent(scope)}`;
-    expect((await get(url, { ca: ca(), auth: basic(env.token.username, 'wrong') })).status).toBe(401);
-    const anon = await get(url, { ca: ca() });
+    expect((await get(url, { auth: basicAuth(env.token.username, 'wrong') })).status).toBe(401);
+    const anon = await get(url, {});
     expect(anon.status).toBe(200);
-    const token = (JSON.parse(anon.body) as { token: string }).token;
+    const token = (JSON.parse(anon.body.toString()) as { token: string }).token;
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { access: unknown[] };
     expect(claims.access).toEqual([{ type: 'repository', name: 'kiln/busybox', actions: [] }]);
-    const denied = await get(`https://${env.token.host}/v2/kiln/busybox/manifests/v2s2`, { ca: ca(), auth: `Bearer ${token}` });
+    const denied = await get(`https://${env.token.host}/v2/kiln/busybox/manifests/v2s2`, { auth: `Bearer ${token}` });
     expect(denied.status).toBe(401);
   });
 
   test('a user token grants pull: the manifest is served', async () => {
     const url = `${env.token.realm}?service=${env.token.service}&scope=repository:kiln/busybox:pull`;
-    const res = await get(url, { ca: ca(), auth: basic(env.token.username, env.token.password) });
-    const token = (JSON.parse(res.body) as { token: string }).token;
+    const res = await get(url, { auth: basicAuth(env.token.username, env.token.password) });
+    const token = (JSON.parse(res.body.toString()) as { token: string }).token;
     const manifest = await get(`https://${env.token.host}/v2/kiln/busybox/manifests/v2s2`, {
-      ca: ca(),
       auth: `Bearer ${token}`,
     });
     expect(manifest.status).toBe(200);
