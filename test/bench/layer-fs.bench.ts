@@ -1,0 +1,147 @@
+// Benchmarks for the filesystem side of the executor (issue 5): layer extraction vs GNU tar,
+// the snapshot walk vs find(1), and layer writing (tar + gzip) vs `tar | gzip`.
+// Writes its section of test/bench/RESULTS.md between its own markers.
+import { execFileSync, execSync } from 'node:child_process';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeLayer } from '../../executor/layer/write-layer.ts';
+import { extractLayer } from '../../executor/root/extract-layer.ts';
+import { IgnoreList } from '../../executor/root/ignore-list.ts';
+import { takeSnapshot } from '../../executor/root/snapshot.ts';
+
+const RUNS = 3;
+const START = '<!-- bench:layer-fs:start -->';
+const END = '<!-- bench:layer-fs:end -->';
+
+interface Row { what: string; kiln: string; reference: string; note: string }
+
+/** A tree shaped like a distro layer: many small files, some text, a few large binaries. */
+function makeTree(dir: string): { files: number; bytes: number } {
+  let seed = 42;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const text = Buffer.from('the quick brown fox jumps over the lazy dog; '.repeat(2000));
+  let files = 0;
+  let bytes = 0;
+  for (let d = 0; d < 120; d++) {
+    const sub = join(dir, `usr/lib/pkg${d % 20}/mod${d}`);
+    mkdirSync(sub, { recursive: true });
+    for (let f = 0; f < 75; f++) {
+      const size = Math.floor(rnd() * rnd() * 64 * 1024);
+      const buf = Buffer.allocUnsafe(size);
+      if (f % 2 === 0) for (let i = 0; i < size; i++) buf[i] = (rnd() * 256) | 0;
+      else text.copy(buf, 0, 0, Math.min(size, text.length));
+      writeFileSync(join(sub, `file${f}.so`), buf);
+      files++;
+      bytes += size;
+    }
+  }
+  mkdirSync(join(dir, 'opt/big'), { recursive: true });
+  for (let i = 0; i < 2; i++) {
+    const big = Buffer.allocUnsafe(24 * 1024 * 1024);
+    for (let j = 0; j < big.length; j += 4) big.writeUInt32LE(j % 7 === 0 ? (rnd() * 2 ** 32) >>> 0 : j & 0xffff, j);
+    writeFileSync(join(dir, `opt/big/blob${i}`), big);
+    files++;
+    bytes += big.length;
+  }
+  return { files, bytes };
+}
+
+function time(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+const mbs = (bytes: number, s: number): string => `${(bytes / 1e6 / s).toFixed(0)} MB/s (${s.toFixed(2)} s)`;
+
+export async function run(): Promise<Row[]> {
+  const work = mkdtempSync(join(tmpdir(), 'kiln-bench-fs-'));
+  const ignore = new IgnoreList(['/proc', '/sys', '/dev']);
+  const rows: Row[] = [];
+  try {
+    const src = join(work, 'src');
+    mkdirSync(src);
+    const { files, bytes } = makeTree(src);
+    const tar = join(work, 'layer.tar');
+    execFileSync('tar', ['--numeric-owner', '-cf', tar, '-C', src, '.']);
+    const tarBytes = statSync(tar).size;
+
+    const kilnX: number[] = [];
+    const gnuX: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const a = join(work, `x-kiln-${i}`);
+      const b = join(work, `x-gnu-${i}`);
+      mkdirSync(a);
+      mkdirSync(b);
+      kilnX.push(await timeAsync(() => extractLayer(createReadStream(tar, { highWaterMark: 1 << 20 }), { root: a, ignore, mode: 'host', layerName: 'bench', xattrOps: null })));
+      gnuX.push(time(() => execFileSync('tar', ['--numeric-owner', '-xpf', tar, '-C', b])));
+      rmSync(b, { recursive: true, force: true });
+      if (i < RUNS - 1) rmSync(a, { recursive: true, force: true });
+    }
+    rows.push({ what: `extract ${files} files, ${(tarBytes / 1e6).toFixed(0)} MB tar`, kiln: mbs(tarBytes, median(kilnX)), reference: `GNU tar -xpf: ${mbs(tarBytes, median(gnuX))}`, note: 'from page cache, sync writes' });
+
+    const root = join(work, `x-kiln-${RUNS - 1}`);
+    const entries = takeSnapshot(root, ignore).entries.size;
+    const walk = median(Array.from({ length: RUNS }, () => time(() => takeSnapshot(root, ignore))));
+    const find = median(Array.from({ length: RUNS }, () => time(() => execSync(`find ${root} -printf '%m %U %G %s %T@ %C@ %i %l\\n' > /dev/null`))));
+    const findNames = median(Array.from({ length: RUNS }, () => time(() => execSync(`find ${root} > /dev/null`))));
+    const eps = (n: number, s: number): string => `${(n / s / 1000).toFixed(0)}k entries/s (${(s * 1000).toFixed(0)} ms)`;
+    rows.push({ what: `snapshot walk, ${entries} entries`, kiln: eps(entries, walk), reference: `find -printf (lstat): ${eps(entries, find)}; find (names): ${eps(entries, findNames)}`, note: 'readdirSync(withFileTypes) + lstatSync' });
+
+    const paths = [...takeSnapshot(src, ignore).entries.keys()];
+    for (const level of [1, 6]) {
+      const out = join(work, `l${level}.tar.gz`);
+      const ts: number[] = [];
+      for (let i = 0; i < RUNS; i++) ts.push(await timeAsync(() => writeLayer({ root: src, paths, out, compression: 'gzip', level })));
+      const k = median(ts);
+      const size = statSync(out).size;
+      const g = median(Array.from({ length: RUNS }, () => time(() => execSync(`tar --numeric-owner -cf - -C ${src} . | gzip -${level} > ${work}/ref.tar.gz`))));
+      const gsize = statSync(`${work}/ref.tar.gz`).size;
+      rows.push({ what: `write layer tar+gzip -${level}`, kiln: `${mbs(tarBytes, k)} → ${(size / 1e6).toFixed(0)} MB`, reference: `tar \\| gzip -${level}: ${mbs(tarBytes, g)} → ${(gsize / 1e6).toFixed(0)} MB`, note: 'MB/s of uncompressed tar; Kiln also hashes diffID and digest; sizes differ as Node ships Chromium\'s zlib' });
+    }
+    const plain = median(await (async () => {
+      const ts: number[] = [];
+      for (let i = 0; i < RUNS; i++) ts.push(await timeAsync(() => writeLayer({ root: src, paths, out: join(work, 'plain.tar'), compression: 'none' })));
+      return ts;
+    })());
+    const gtar = median(Array.from({ length: RUNS }, () => time(() => execFileSync('tar', ['--numeric-owner', '-cf', join(work, 'ref.tar'), '-C', src, '.']))));
+    rows.push({ what: 'write layer, uncompressed', kiln: mbs(tarBytes, plain), reference: `GNU tar -cf: ${mbs(tarBytes, gtar)}`, note: 'Kiln also computes sha256 twice' });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  writeSection(rows);
+  return rows;
+}
+
+function writeSection(rows: Row[]): void {
+  const file = new URL('./RESULTS.md', import.meta.url).pathname;
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  const lines = [
+    START,
+    '## Extraction, snapshots, layer writing (test/bench/layer-fs.bench.ts)',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpu}, Node ${process.versions.node}, median of ${RUNS} runs, files in page cache.`,
+    '',
+    '| what | Kiln | reference | note |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.what} | ${r.kiln} | ${r.reference} | ${r.note} |`),
+    END,
+  ].join('\n');
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const i = old.indexOf(START);
+  const j = old.indexOf(END);
+  const next = i !== -1 && j > i ? old.slice(0, i) + lines + old.slice(j + END.length) : old.trimEnd() + '\n\n' + lines + '\n';
+  writeFileSync(file, next);
+}
