@@ -8,7 +8,7 @@ import { type Challenge, parseChallenges, pickChallenge } from './challenge.ts';
 import { networkError, readDiagnostics, type RegistryHttpError, statusError } from './http-error.ts';
 import type { Keychain } from './keychain.ts';
 import type { Clock } from './retry.ts';
-import { fetchToken, type Token } from './token.ts';
+import { createAuthorizer } from './auth.ts';
 import type { Direction, Transport } from './transport.ts';
 
 export interface SessionDeps {
@@ -63,7 +63,6 @@ export function header(res: { headers: RegistryResponse['headers'] }, name: stri
 
 export function createSession(deps: SessionDeps): Session {
   const pings = new Map<string, Promise<Ping>>();
-  const tokens = new Map<string, Token>();
 
   const ping = (registry: string, direction: Direction): Promise<Ping> => {
     const key = `${direction}|${registry}`;
@@ -76,31 +75,7 @@ export function createSession(deps: SessionDeps): Session {
     return p;
   };
 
-  const authorization = async (req: RegistryRequest, challenge: Challenge | undefined, fresh: boolean): Promise<string | undefined> => {
-    if (challenge === undefined) return undefined;
-    const cred = await deps.keychain.resolve(req.registry, req.repository);
-    if (challenge.scheme === 'basic') {
-      return cred !== undefined && 'password' in cred ? `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}` : undefined;
-    }
-    if (cred !== undefined && 'registryToken' in cred) return `Bearer ${cred.registryToken}`;
-    const scopes = [...new Set(req.scopes)].sort();
-    const key = `${req.registry}|${scopes.join(' ')}`;
-    const cached = tokens.get(key);
-    if (!fresh && cached !== undefined && cached.expiresAt > deps.clock.now()) return `Bearer ${cached.value}`;
-    const realm = challenge.params['realm'] ?? '';
-    const realmHost = URL.canParse(realm) ? new URL(realm).host : req.registry;
-    const token = await fetchToken({
-      registry: req.registry,
-      realm,
-      ...(challenge.params['service'] !== undefined ? { service: challenge.params['service'] } : {}),
-      scopes,
-      credential: cred,
-      dispatcher: await deps.transport.dispatcher(realmHost, req.direction),
-      userAgent: deps.userAgent,
-    }, deps.clock.now());
-    tokens.set(key, token);
-    return `Bearer ${token.value}`;
-  };
+  const authorization = createAuthorizer(deps);
 
   return {
     origin: async (registry, direction) => (await ping(registry, direction)).origin,

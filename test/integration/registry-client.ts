@@ -27,7 +27,7 @@ export function makeClient(env: TestEnv, m: MakeClient = {}): Made {
   const sleeps: number[] = [];
   const log = (level: string) => (msg: string) => void lines.push(`${level} ${msg}`);
   const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-  const certs = m.trust === false ? {} : { [env.tls.host]: env.pki.caFile, [env.token.host]: env.pki.caFile, '127.0.0.1': env.pki.caFile };
+  const certs: Record<string, string> = m.trust === false ? {} : { [env.tls.host]: env.pki.caFile, [env.token.host]: env.pki.caFile, '127.0.0.1': env.pki.caFile };
   const client = createRegistryClient({
     options: { ...defaultRegistryOptions, registryCertificates: certs, ...m.options },
     logger,
