@@ -2,7 +2,7 @@
 // is followed inside the root (an absolute target restarts at the root, `..` stops at it), so
 // a link planted by a base image can never lead a read or a mkdir outside the root.
 import { chmod, chown, lstat, mkdir, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { KilnError } from '../../shared/errors.ts';
 
 const MAX_LINKS = 40;
@@ -46,7 +46,8 @@ export interface MkdirInRootOptions {
 
 /**
  * Create a directory (and its missing parents, mode 0755) inside the root, links resolved
- * inside it. Returns the image paths of the directories it created, outermost first.
+ * inside it (a dangling link's target is created where the link points, inside the root).
+ * Returns the root-relative paths of the directories it created, outermost first.
  */
 export async function mkdirInRoot(root: string, path: string, options: MkdirInRootOptions = {}): Promise<string[]> {
   const created: string[] = [];
@@ -59,10 +60,15 @@ export async function mkdirInRoot(root: string, path: string, options: MkdirInRo
     if (st !== undefined) {
       throw new KilnError('E_STEP', `creating directory ${path}: ${imagePath} exists and is not a directory`);
     }
-    await mkdir(host);
-    await chmod(host, 0o755); // not left to the umask
-    if (options.uid !== undefined || options.gid !== undefined) await chown(host, options.uid ?? 0, options.gid ?? 0);
-    created.push(imagePath);
+    const first = await mkdir(host, { recursive: true });
+    const made: string[] = [];
+    for (let d = host; ; d = dirname(d)) {
+      await chmod(d, 0o755); // not left to the umask
+      if (options.uid !== undefined || options.gid !== undefined) await chown(d, options.uid ?? 0, options.gid ?? 0);
+      made.unshift('/' + relative(root, d));
+      if (first === undefined || d === first || d.length <= root.length) break;
+    }
+    created.push(...made);
   }
   return created;
 }
