@@ -2,6 +2,7 @@
 // suffix (`**foo`) or a regular expression; `*` and `?` never cross `/`, `**` does, `[...]`
 // are filepath.Match classes (`[^x]` negates), `\` escapes.
 import { KilnError } from '../errors.ts';
+import { isBadGoPattern } from './go-match.ts';
 
 export type MatchKind = 'exact' | 'prefix' | 'suffix' | 'regexp';
 
@@ -11,11 +12,15 @@ export interface Pattern {
   exclusion: boolean;
   kind: MatchKind;
   regexp?: RegExp;
+  /** Set when the pattern passes Go's glob check but not regexp compilation: Docker fails lazily, when it is used. */
+  invalid?: string;
   /** Path segments of the pattern. */
   dirs: string[];
 }
 
-const ESCAPE = new Set(['.', '+', '(', ')', '|', '{', '}', '$']);
+// patternmatcher means to escape `.+()|{}$`, but its bitmap drops the characters >= 64, so
+// `{`, `}` and `|` stay regexp syntax in Docker (`a*{2}` repeats, `a*|b` alternates): we match that.
+const ESCAPE = new Set(['.', '+', '(', ')', '$']);
 const JS_SYNTAX = new Set(['^', '$', '\\', '.', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|', '/', '-']);
 
 /** Go's path.Clean for slash paths. */
@@ -37,8 +42,14 @@ export function cleanPath(p: string): string {
   return joined === '' ? '.' : joined;
 }
 
-function escapedLiteral(c: string): string {
-  if (/[A-Za-z0-9]/.test(c)) return '\\' + c; // Go and JS agree on \d \w \s …
+// Go regexp escapes that JS spells differently (`\a` bell, `\A` start, `\z` end of text).
+const GO_ESCAPES: Record<string, string> = { a: '\\x07', A: '^', z: '$' };
+
+function escapedLiteral(c: string, inClass: boolean): string {
+  if (c in GO_ESCAPES && !inClass) return GO_ESCAPES[c] as string;
+  if (c === 'a' && inClass) return '\\x07';
+  if (/[A-Za-z0-9]|[^\x00-\x7f]/.test(c)) return '\\' + c; // \d \w \s \b \t \n … mean the same; others fail as in Go
+  if (c === '-' && !inClass) return c;
   return JS_SYNTAX.has(c) ? '\\' + c : c;
 }
 
@@ -82,10 +93,20 @@ export function compilePattern(raw: string): Pattern {
       re += '[^/]';
       kind = 'regexp';
     } else if (ESCAPE.has(ch)) re += '\\' + ch;
+    else if (ch === '{' || ch === '}') {
+      // Go's regexp reads `{n}`, `{n,}`, `{n,m}` as a repeat and any other brace as a literal.
+      const rep = ch === '{' ? /^\{\d+(?:,\d*)?\}/.exec(chars.slice(i).join('')) : null;
+      if (rep) {
+        // Go repeats a preceding `^` (an empty match); JS wants the anchor grouped first.
+        if (re.endsWith('^') && !re.endsWith('\\^') && !inClass) re = re.slice(0, -1) + '(?:^)';
+        re += rep[0];
+        i += rep[0].length - 1;
+      } else re += '\\' + ch;
+    }
     else if (ch === '\\') {
       if (i + 1 < chars.length) {
         i++;
-        re += escapedLiteral(chars[i] as string);
+        re += escapedLiteral(chars[i] as string, inClass);
         kind = 'regexp';
       } else re += '\\\\';
     } else if (ch === '[' || ch === ']') {
@@ -100,38 +121,18 @@ export function compilePattern(raw: string): Pattern {
     try {
       pattern.regexp = new RegExp(re + '$', 'u');
     } catch (e) {
-      throw new KilnError('E_DOCKERIGNORE', `syntax error in pattern "${raw}"`, { cause: e });
+      pattern.invalid = `syntax error in pattern "${raw}": ${(e as Error).message}`;
     }
   }
   return pattern;
 }
 
-/** filepath.Match's syntax check: balanced classes, no trailing escape inside a class. */
+/** patternmatcher.New rejects what Go's filepath.Match(p, ".") calls malformed. */
 function validateGlob(p: string): void {
-  const bad = (): never => {
+  if (isBadGoPattern(p)) {
     throw new KilnError('E_DOCKERIGNORE', `syntax error in pattern "${p}"`, {
-      hint: 'character classes need a closing ], and ] or - cannot start a class',
+      hint: 'character classes need a closing ], ] or - cannot start a range, and a pattern cannot end with \\',
     });
-  };
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (c !== '[') continue;
-    i++;
-    if (p[i] === '^') i++;
-    if (p[i] === ']' || p[i] === '-') bad();
-    let closed = false;
-    for (; i < p.length; i++) {
-      if (p[i] === '\\') i++;
-      else if (p[i] === ']') {
-        closed = true;
-        break;
-      }
-    }
-    if (!closed) bad();
   }
 }
 
@@ -148,6 +149,7 @@ export function patternMatches(p: Pattern, path: string): boolean {
       return suffix.startsWith('/') && path === suffix.slice(1);
     }
     case 'regexp':
+      if (p.invalid !== undefined) throw new KilnError('E_DOCKERIGNORE', p.invalid);
       return (p.regexp as RegExp).test(path);
   }
 }
