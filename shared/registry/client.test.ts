@@ -175,6 +175,23 @@ describe('registry client auth', () => {
     expect(s.reg.tokenRequests.length).toBe(fetched + 1);
   });
 
+  it('exchanges an identity token with an OAuth2 POST', async () => {
+    const reg = await startFakeRegistry({ auth: { scheme: 'bearer', users: {}, refreshTokens: ['refresh-123'] } });
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-client-'));
+    onTestFinished(async () => {
+      await reg.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { identitytoken: 'refresh-123' } } }));
+    const client = createRegistryClient({ options: defaultRegistryOptions, logger: silentLogger, env: {}, dockerConfigDir: dir });
+    onTestFinished(() => client.close());
+    const img = await randomImage();
+    await client.push(img, parseReference(`${reg.host}/oauth/app:1`));
+    expect(reg.tokenRequests.length).toBeGreaterThan(0);
+    expect(reg.tokenRequests.every((t) => t.method === 'POST')).toBe(true);
+    expect(reg.tokenRequests[0]?.scopes).toEqual(['repository:oauth/app:pull,push']);
+  });
+
   it('copes with odd challenge spellings', async () => {
     const s = await setup({
       auth: { scheme: 'bearer', users: { u: 'p' }, challenge: (realm, scope) => `BEARER  Realm=${realm} , Service="odd \\"svc\\"",error="invalid_token",scope="${scope}"` },

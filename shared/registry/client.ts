@@ -12,7 +12,7 @@ import type { RegistryOptions } from './options.ts';
 import { checkPushPermission } from './permission.ts';
 import { blobStream, getManifest, headManifest, type RawManifest } from './pull.ts';
 import { createPushState, pushImage, pushIndex, type PushOptions } from './push.ts';
-import { type LayerOrigin, remoteImage } from './remote-image.ts';
+import { type LayerOrigin, remoteImage, remoteIndex } from './remote-image.ts';
 import { type Clock, defaultRetryPolicy, type RetryPolicy, systemClock } from './retry.ts';
 import { createSession } from './session.ts';
 import { createTransport } from './transport.ts';
@@ -43,6 +43,8 @@ export interface Repository {
 export interface RegistryClient {
   /** The image for `platform` (an index is resolved with selectManifest). */
   image(ref: Reference, options: { platform: Platform }): Promise<Image>;
+  /** The index at ref (E_MANIFEST when ref is a single image). */
+  index(ref: Reference): Promise<ImageIndex>;
   /** The manifest's descriptor, from a HEAD request. */
   head(ref: Reference): Promise<Descriptor>;
   /** The raw manifest or index bytes, verified. */
@@ -90,6 +92,7 @@ export function createRegistryClient(o: RegistryClientOptions): RegistryClient {
   });
   return {
     image: (ref, { platform }) => remoteImage(ctx, ref, { platform, origins }),
+    index: (ref) => remoteIndex(ctx, ref, origins),
     head: (ref) => headManifest(ctx, ref),
     manifest: (ref) => getManifest(ctx, ref),
     blob: (repo, descriptor) => blobStream(ctx, { registry: repo.registry, repository: repo.repository, descriptor }),

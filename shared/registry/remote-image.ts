@@ -3,8 +3,9 @@
 // (registry and repository) is recorded so that a push to the same registry can mount it.
 import { KilnError } from '../errors.ts';
 import { imageFromParts, layerFromCompressedBlob, selectManifest } from '../image/index.ts';
-import { isIndexMediaType, isManifestMediaType, type Image, type IndexManifest, type Layer, type Platform } from '../image/types.ts';
+import { isIndexMediaType, isManifestMediaType, type Image, type ImageIndex, type IndexManifest, type Layer, type Platform } from '../image/types.ts';
 import { type Reference, withDigest } from '../reference/index.ts';
+import type { Digest } from '../digest.ts';
 import type { ClientContext } from './context.ts';
 import { blobStream, getManifest, readBlob, type RawManifest } from './pull.ts';
 
@@ -70,4 +71,26 @@ function imageOf(ctx: ClientContext, ref: Reference, raw: RawManifest, origins: 
       return layer;
     },
   });
+}
+
+/** An index as it is in the registry; its images are fetched by digest on demand. */
+export async function remoteIndex(ctx: ClientContext, ref: Reference, origins: WeakMap<Layer, LayerOrigin>): Promise<ImageIndex> {
+  const raw = await getManifest(ctx, ref);
+  if (!isIndexMediaType(raw.mediaType)) {
+    throw new KilnError('E_MANIFEST', `pulling index ${ref.toString()}: it is an image manifest (${raw.mediaType}), not an index`);
+  }
+  const index = parseIndex(raw, ref);
+  return {
+    rawManifest: async () => raw.bytes,
+    indexManifest: async () => structuredClone(index),
+    digest: async () => raw.digest,
+    mediaType: async () => raw.mediaType,
+    image: async (digest: Digest) => {
+      const child = await getManifest(ctx, withDigest(ref, digest));
+      if (!isManifestMediaType(child.mediaType)) {
+        throw new KilnError('E_MANIFEST', `pulling ${digest} of index ${ref.toString()}: not an image manifest (${child.mediaType})`);
+      }
+      return imageOf(ctx, ref, child, origins);
+    },
+  };
 }

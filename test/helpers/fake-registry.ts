@@ -21,7 +21,7 @@ export interface Fault {
 
 export type FakeAuth =
   | { scheme: 'basic'; users: Record<string, string> }
-  | { scheme: 'bearer'; users: Record<string, string>; challenge?: (realm: string, scope: string) => string; anonymous?: boolean };
+  | { scheme: 'bearer'; users: Record<string, string>; challenge?: (realm: string, scope: string) => string; anonymous?: boolean; refreshTokens?: string[] };
 
 export interface RequestRecord {
   method: string;
@@ -104,7 +104,7 @@ export async function startFakeRegistry(options: { auth?: FakeAuth; redirectBlob
     const error = (status: number, code: string, headers: Record<string, string> = {}): void =>
       send(status, { 'content-type': 'application/json', ...headers }, Buffer.from(JSON.stringify({ errors: [{ code, message: code.toLowerCase().replace(/_/g, ' ') }] })));
     const p = r.url.pathname;
-    if (p === '/token') return void token(req, r.url, send);
+    if (p === '/token') return void token(req, { url: r.url, body: r.body }, send);
     const scopeRepo = /^\/v2\/(.+?)\/(?:manifests|blobs)\//.exec(p)?.[1];
     const action = r.method === 'GET' || r.method === 'HEAD' ? 'pull' : 'push';
     const challenge = authorize(req, scopeRepo, action);
@@ -191,8 +191,19 @@ export async function startFakeRegistry(options: { auth?: FakeAuth; redirectBlob
     return auth.challenge?.(realm, scope) ?? `Bearer realm="${realm}",service="fake"${scope ? `,scope="${scope}"` : ''}`;
   }
 
-  function token(req: IncomingMessage, url: URL, send: Send): void {
+  function token(req: IncomingMessage, r: { url: URL; body: Buffer }, send: Send): void {
     const auth = options.auth;
+    const url = r.url;
+    if (req.method === 'POST') {
+      const form = new URLSearchParams(r.body.toString());
+      const scopes = (form.get('scope') ?? '').split(' ').filter((x) => x !== '');
+      tokenRequests.push({ scopes, method: 'POST' });
+      const ok = form.get('grant_type') === 'refresh_token' && auth?.scheme === 'bearer' && (auth.refreshTokens ?? []).includes(form.get('refresh_token') ?? '');
+      if (!ok) return send(401, {}, Buffer.from('{"error":"invalid_grant"}'));
+      const t = randomUUID();
+      tokens.set(t, scopes);
+      return send(200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ access_token: t, expires_in: 300 })));
+    }
     const given = String(req.headers['authorization'] ?? '');
     const [user, pass] = Buffer.from(given.replace(/^Basic /, ''), 'base64').toString().split(':');
     const scopes = url.searchParams.getAll('scope');

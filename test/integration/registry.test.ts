@@ -94,6 +94,20 @@ describe('push to a real registry', () => {
   });
 });
 
+describe('indexes', () => {
+  it('copies the multi-platform index to another registry byte for byte', async () => {
+    const { client } = makeClient(env);
+    const index = await client.index(parseReference(env.images.busybox.multi));
+    expect(await index.digest()).toBe(env.images.busybox.digest.multi);
+    const dest = `${env.token.host}/index-copy/${unique()}:multi`;
+    expect(await client.pushIndex(index, parseReference(dest))).toBe(env.images.busybox.digest.multi);
+    expect(skopeoDigest(dest, `${env.token.username}:${env.token.password}`)).toBe(env.images.busybox.digest.multi);
+    const arm = await client.image(parseReference(dest), { platform: { os: 'linux', architecture: 'arm64' } });
+    await validateImage(arm);
+    await expect(client.index(parseReference(env.images.busybox.oci))).rejects.toMatchObject({ code: 'E_MANIFEST' });
+  });
+});
+
 describe('auth against real registries', () => {
   for (const which of ['tls', 'token'] as const) {
     it(`a wrong password on the ${which} registry is E_REGISTRY_AUTH naming the registry and status, not the password`, async () => {
