@@ -9,10 +9,11 @@ import type { Image, Platform } from '../shared/image/types.ts';
 import type { Logger } from '../shared/log.ts';
 import { parseReference, type Reference } from '../shared/reference/index.ts';
 import { createRegistryClient, type RegistryClient, type RegistryOptions } from '../shared/registry/index.ts';
-import { firstOf, registrySource, resolveImage } from '../shared/source/index.ts';
+import { firstOf, layoutSource, registrySource, resolveImage } from '../shared/source/index.ts';
 import { loadDockerfile, openContext } from './build-input.ts';
 import { stageWorkspace, targetWorkspace } from './build-root.ts';
 import type { ExecutorOptions } from './options.ts';
+import { mountSettingsFor } from './mounts/settings.ts';
 import { createPlan, type PlannedStage } from './plan.ts';
 import { writeOutputs } from './push.ts';
 import { createIgnoreList } from './root/ignore-list.ts';
@@ -45,9 +46,12 @@ export async function runBuild(options: ExecutorOptions, logger: Logger, io: Run
     const context = await openContext(options, contextDir, dockerfilePath, logger);
     const results = new Map<number, StageOutput>();
     const summaries: { name: string; steps: StepSummary[] }[] = [];
+    const stageRoots = new Map<number, string>();
+    const mounts = mountSettingsFor({ cacheDir: options.cache.mountDir, secrets: options.secrets, env: process.env, dockerfile, context, stageRoots });
     for (const planned of plan.stages) {
       const workspace = planned.final ? target : await stageWorkspace(workDir, planned.stage.index, options.root.kanikoDir);
-      const { base, baseName } = await resolveBase(planned, results, { registry: options.registry, platform, getClient, logger, cacheDir: options.cache.dir });
+      stageRoots.set(planned.stage.index, workspace.root);
+      const { base, baseName } = await resolveBase(planned, results, { registry: options.registry, platform, getClient, logger, cacheDir: options.cache.dir, cacheTtlMs: options.cache.ttlMs });
       const ignore = createIgnoreList({
         root: workspace.root, mode: workspace.mode, ignorePaths: options.snapshot.ignorePaths,
         ignoreVarRun: options.snapshot.ignoreVarRun, contextDir: context.dir, kanikoDir: options.root.kanikoDir,
@@ -66,6 +70,7 @@ export async function runBuild(options: ExecutorOptions, logger: Logger, io: Run
         escapeToken: dockerfile.directives.escape,
         io,
         logger,
+        mounts,
       });
       results.set(planned.stage.index, out);
       summaries.push({ name: stageName(planned), steps: out.steps });
@@ -95,6 +100,7 @@ interface BaseContext {
   getClient: () => RegistryClient;
   logger: Logger;
   cacheDir: string;
+  cacheTtlMs: number;
 }
 
 async function resolveBase(planned: PlannedStage, results: ReadonlyMap<number, StageOutput>, b: BaseContext): Promise<{ base: Image; baseName: string }> {
@@ -113,8 +119,9 @@ async function resolveBase(planned: PlannedStage, results: ReadonlyMap<number, S
   const registry = registrySource(b.getClient(), {
     mirrors: b.registry.registryMirrors, maps: b.registry.registryMaps, skipDefaultFallback: b.registry.skipDefaultRegistryFallback, logger: b.logger,
   });
-  const source = firstOf([registry], b.logger);
-  b.logger.info(`Retrieving image ${ref.toString()} from registry ${ref.registry} (${formatPlatform(b.platform)})`);
+  // The warmer's store in --cache-dir first (no registry request for a warm entry), then the registry.
+  const source = firstOf([layoutSource(b.cacheDir, { ttlMs: b.cacheTtlMs, logger: b.logger }), registry], b.logger);
+  b.logger.info(`Retrieving image ${ref.toString()} (${formatPlatform(b.platform)})`);
   return { base: await resolveImage(source, ref, { platform: b.platform }), baseName: ref.toString() };
 }
 

@@ -5,7 +5,7 @@ import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testEnv, type TestEnv } from '../helpers/testenv.ts';
-import { build, fixtures, inspectConfig, inspectRaw, sh, tempDir, unpack } from './build-support.ts';
+import { build, fixtures, inspectConfig, inspectRaw, repoRoot, sh, tempDir, unpack } from './build-support.ts';
 
 let env: TestEnv;
 let n = 0;
@@ -141,6 +141,19 @@ describe('executor build (busybox base)', () => {
     const m = inspectRaw(ref);
     expect(m.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
     expect((m.layers as { mediaType: string }[]).every((l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip')).toBe(true);
+  });
+});
+
+describe('executor build with a warmed --cache-dir', () => {
+  it('takes the base from the warmer\'s store and builds the same image as from the registry', () => {
+    const cache = path.join(tempDir(), 'cache');
+    sh(process.execPath, [path.join(repoRoot, 'dist/warmer.js'), '--image', env.images.busybox.v2s2, '--cache-dir', cache, '--insecure-pull']);
+    const out = tempDir();
+    const r = build('whiteout', ['--build-arg', `BASE=${env.images.busybox.v2s2}`, '--cache-dir', cache, '--no-push', '--insecure-pull', '--oci-layout-path', `${out}/oci`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Found \S+kiln\/busybox:v2s2 \(linux\/amd64\) in cache/);
+    const cfg = JSON.parse(sh('skopeo', ['inspect', '--config', `oci:${out}/oci`])) as { rootfs: { diff_ids: string[] } };
+    expect(cfg.rootfs.diff_ids).toHaveLength(4);
   });
 });
 
