@@ -76,7 +76,9 @@ describe('registry client against a fake registry', () => {
     const base = await s.client.image(ref(s.reg, 'base/img:1'), amd64);
     expect(s.client.layerOrigin((await base.layers())[0]!)).toEqual({ registry: s.reg.host, repository: 'base/img' });
     const uploadsBefore = count(s.reg, 'PUT', /\/blobs\/uploads\//);
-    await s.client.push(base, ref(s.reg, 'app/derived:1'));
+    const events: string[] = [];
+    await s.client.push(base, ref(s.reg, 'app/derived:1'), { onBlob: (e) => void events.push(e.outcome) });
+    expect(events.sort()).toEqual(['mounted', 'mounted', 'mounted']);
     expect(count(s.reg, 'POST', /mount=sha256/)).toBe(3);
     expect(count(s.reg, 'PUT', /\/blobs\/uploads\//)).toBe(uploadsBefore);
     // two destinations in one repository: the second push makes no blob request at all

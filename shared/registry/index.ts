@@ -1,7 +1,7 @@
 // Public surface of shared/registry: the client, its options and the credential lookup.
 export { createRegistryClient, type RegistryClient, type RegistryClientOptions, type Repository } from './client.ts';
 export { defaultRegistryOptions, type RegistryOptions } from './options.ts';
-export type { PushOptions } from './push.ts';
+export type { BlobEvent, PushOptions } from './push.ts';
 export { isImmutableTagError } from './push.ts';
 export type { RawManifest } from './pull.ts';
 export type { LayerOrigin } from './remote-image.ts';

@@ -23,6 +23,15 @@ export interface PushOptions {
   ignoreImmutableTagErrors?: boolean;
   /** Blobs uploaded at once (default 4). */
   concurrency?: number;
+  /** Called once per blob of this push when it is in place (for progress displays). */
+  onBlob?: (event: BlobEvent) => void;
+}
+
+export interface BlobEvent {
+  digest: Digest;
+  size: number;
+  /** 'shared': another push of this client already put it there. */
+  outcome: UploadOutcome | 'shared';
 }
 
 /** Client-owned bookkeeping shared by every push of one client. */
@@ -53,7 +62,11 @@ async function ensureBlob(ctx: ClientContext, state: PushState, ref: Reference, 
   let repos = state.ledger.get(key);
   if (repos === undefined) state.ledger.set(key, (repos = new Map()));
   const existing = repos.get(ref.repository);
-  if (existing !== undefined) return void (await existing);
+  const report = (outcome: BlobEvent['outcome']): void => opts.onBlob?.({ digest: job.descriptor.digest, size: job.descriptor.size, outcome });
+  if (existing !== undefined) {
+    await existing;
+    return report('shared');
+  }
   const done = [...repos.keys()].filter((r) => r !== ref.repository);
   const fromOrigin = job.origin?.registry === ref.registry ? [job.origin.repository] : [];
   const mountFrom = [...new Set([...done, ...fromOrigin, ...(opts.mountFrom ?? [])])];
@@ -65,6 +78,7 @@ async function ensureBlob(ctx: ClientContext, state: PushState, ref: Reference, 
   p.catch(() => repos.delete(ref.repository));
   const outcome = await p;
   ctx.logger.debug(`${what}: ${outcome}`);
+  report(outcome);
 }
 
 /** Push an image; resolves to its manifest digest. */
