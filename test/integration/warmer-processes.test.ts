@@ -1,0 +1,112 @@
+// Real warmer processes on one /cache directory: 8 at once warming overlapping images; a warmer
+// killed with SIGKILL at random moments, round after round (the store must validate, skopeo must
+// read every entry, and the next warmer must succeed); readers verifying images while a warmer
+// rewrites them.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Annotations, openStore } from '../../shared/cache/index.ts';
+import { validateImage } from '../../shared/image/index.ts';
+import { parseReference } from '../../shared/reference/index.ts';
+import { firstOf, layoutSource, resolveImage } from '../../shared/source/index.ts';
+import { testEnv, type TestEnv } from '../helpers/testenv.ts';
+import { recorder, runWarmer, skopeoDigest, sleep, spawnWarmer, tempDir } from './warmer-fixture.ts';
+
+const platform = { os: 'linux', architecture: 'amd64' };
+let env: TestEnv;
+let all: string[];
+beforeAll(() => {
+  env = testEnv();
+  const { busybox, debian } = env.images;
+  all = [busybox.v2s2, busybox.oci, busybox.multi, debian.v2s2, debian.oci, debian.multi];
+});
+
+function args(dir: string, images: readonly string[], extra: string[] = []): string[] {
+  return ['--cache-dir', dir, '--insecure-registry', env.plain.host, '--custom-platform', 'linux/amd64', ...extra, ...images.flatMap((i) => ['--image', i])];
+}
+
+/** validate() is clean, skopeo reads every named entry, no lock is left behind. */
+async function expectHealthy(dir: string): Promise<void> {
+  expect(await openStore(dir, { logger: recorder().logger }).validate()).toEqual([]);
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+  for (const d of index.manifests) {
+    const name = d.annotations?.[Annotations.refName];
+    if (name !== undefined) expect(await skopeoDigest(dir, name)).toBe(d.digest);
+  }
+}
+
+async function refsIn(dir: string): Promise<string[]> {
+  return (await openStore(dir, { logger: recorder().logger }).entries()).map((e) => e.ref).sort();
+}
+
+describe('warmer processes sharing one store', () => {
+  it('8 warmers at once on overlapping images all succeed and leave one consistent store', { timeout: 300_000 }, async () => {
+    const dir = tempDir();
+    const runs = Array.from({ length: 8 }, (_, i) => {
+      const mine = [all[i % 6], all[(i + 1) % 6], all[(i + 3) % 6]] as string[];
+      return runWarmer(args(dir, mine, i % 3 === 0 ? ['--force'] : []));
+    });
+    const results = await Promise.all(runs);
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    expect(await refsIn(dir)).toEqual(all.map((i) => parseReference(i).toString()).sort());
+    await expectHealthy(dir);
+    const names = readdirSync(join(dir, 'blobs', 'sha256'));
+    expect(names.filter((n) => n.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp-') || n.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('survives SIGKILL at random moments, round after round', { timeout: 600_000 }, async () => {
+    const dir = tempDir();
+    const { busybox, debian } = env.images;
+    const images = [debian.v2s2, debian.oci, busybox.multi, debian.multi];
+    const want = images.map((i) => parseReference(i).toString()).sort();
+    let killedWhileRunning = 0;
+    for (let round = 0; round < 10; round++) {
+      // Every other round starts from an emptied store, so the kill lands among blob writes.
+      if (round % 2 === 0) await openStore(dir, { logger: recorder().logger }).prune({ ttlMs: 0, graceMs: 0 });
+      const victim = spawnWarmer(args(dir, images, ['--force']));
+      await sleep(100 + Math.floor(Math.random() * 1900));
+      if (victim.child.exitCode === null) {
+        victim.child.kill('SIGKILL');
+        killedWhileRunning++;
+      }
+      const killed = await victim.done;
+      expect(killed.code === 0 || killed.signal === 'SIGKILL', killed.stderr).toBe(true);
+      await expectHealthy(dir);
+      const next = await runWarmer(args(dir, images));
+      expect(next.code, `round ${round}: ${next.stderr}`).toBe(0);
+      expect(await refsIn(dir)).toEqual(want);
+      await expectHealthy(dir);
+    }
+    expect(killedWhileRunning).toBeGreaterThanOrEqual(5);
+  });
+
+  it('readers verify every image while a warmer rewrites the store', { timeout: 300_000 }, async () => {
+    const dir = tempDir();
+    const { busybox, debian } = env.images;
+    const images = [busybox.v2s2, busybox.multi, debian.oci];
+    expect((await runWarmer(args(dir, images))).code).toBe(0);
+    const { logger, lines } = recorder();
+    const registryUsed = { name: 'registry', resolve: async () => Promise.reject(new Error('the registry was asked')) };
+    const source = firstOf([layoutSource(dir, { ttlMs: 3600_000, logger }), registryUsed], logger);
+    const writer = (async () => {
+      for (let i = 0; i < 3; i++) {
+        const r = await runWarmer(args(dir, images, ['--force']));
+        expect(r.code, r.stderr).toBe(0);
+      }
+    })();
+    let reads = 0;
+    let writing = true;
+    void writer.finally(() => (writing = false));
+    while (writing) {
+      for (const ref of images) {
+        await validateImage(await resolveImage(source, parseReference(ref), { platform }));
+        reads++;
+      }
+      expect(await openStore(dir, { logger }).validate()).toEqual([]);
+    }
+    await writer;
+    expect(reads).toBeGreaterThanOrEqual(images.length);
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([]);
+  });
+});
