@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { layerFromFile, type Compression, type Layer } from '../shared/image/index.ts';
 import { writeLayer, type WrittenLayer } from './layer/write-layer.ts';
+import { filterMountChanges } from './mounts/exclusions.ts';
 import type { IgnoreList } from './root/ignore-list.ts';
 import { diffSnapshots, takeSnapshot, type Snapshot, type SnapshotMode } from './root/snapshot.ts';
 import type { Changes } from './steps/types.ts';
@@ -44,7 +45,8 @@ export async function layerForChanges(s: LayerSettings, t: LayerTracker, changes
     const before = t.baseline ?? takeSnapshot(s.root, s.ignore);
     const after = takeSnapshot(s.root, s.ignore);
     t.baseline = after;
-    const diff = diffSnapshots(before, after, { mode: s.snapshotMode });
+    const full = diffSnapshots(before, after, { mode: s.snapshotMode });
+    const diff = changes.mounts !== undefined ? filterMountChanges(full, before, after, changes.mounts) : full;
     if (diff.changed.length === 0 && diff.deleted.length === 0) return undefined;
     written = await writeLayer({ ...common, paths: diff.changed, deletions: diff.deleted, opaqueDirs: diff.replacedDirs });
   }

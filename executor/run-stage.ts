@@ -16,6 +16,7 @@ import type { IgnoreList } from './root/ignore-list.ts';
 import type { RunIo } from './root/run.ts';
 import { takeSnapshot } from './root/snapshot.ts';
 import type { Workspace } from './root/workspace.ts';
+import type { MountSettings } from './mounts/run-mounts.ts';
 import { layerForChanges, type LayerSettings, type LayerTracker } from './run-stage-layer.ts';
 import { finalConfig, historyEntry, stageConfig } from './run-stage-config.ts';
 import { StageScope } from './run-stage-scope.ts';
@@ -39,6 +40,8 @@ export interface StageInput {
   escapeToken: string;
   io: RunIo;
   logger: Logger;
+  /** RUN --mount settings (cache dir, secrets, stage roots). */
+  mounts?: MountSettings;
 }
 
 export interface StageOutput {
@@ -74,7 +77,7 @@ export async function runStage(input: StageInput): Promise<StageOutput> {
     const line = createdBy(instr, { shell: shellOf(config), buildArgs: scope.declared() });
     const result = await runStep(instr, {
       config, cmdSetInStage: cmdSet, root: input.workspace, buildArgs: [...scope.declared(), ...scope.proxies()],
-      context: input.context, io: input.io, logger, file: input.file,
+      context: input.context, io: input.io, logger, file: input.file, ...(input.mounts ? { mounts: input.mounts } : {}),
     });
     config = result.config;
     if (instr.kind === 'CMD') cmdSet = true;

@@ -2,6 +2,7 @@
 // shows these): steps that produce a filesystem change through LLB get ` # buildkit`, the
 // metadata-only steps are printed with Go's %v / %q formatting of their values.
 import type { Instruction, KeyValue } from '../../shared/dockerfile/instructions/types.ts';
+import { runCommandLine } from '../../shared/dockerfile/index.ts';
 import { goQuoteList } from './go-format.ts';
 
 export interface CreatedByContext {
@@ -16,7 +17,7 @@ const BUILDKIT = ' # buildkit';
 export function createdBy(instr: Instruction, ctx: CreatedByContext): string {
   switch (instr.kind) {
     case 'RUN': {
-      const args = instr.command.form === 'shell' ? [...ctx.shell, instr.command.command] : instr.command.args;
+      const args = runCommandLine(instr, ctx.shell).argv; // heredocs as BuildKit runs (and records) them
       const env = ctx.buildArgs.map((a) => `${a.key}=${a.value}`);
       const prefix = env.length > 0 ? [`|${env.length}`, ...env] : [];
       return `RUN ${[...prefix, ...args].join(' ')}${BUILDKIT}`;

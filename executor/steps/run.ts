@@ -1,46 +1,41 @@
 // RUN: shell form through SHELL, exec form as is; env = the image's Env plus the ARGs in scope
 // (ENV wins over ARG, as Docker), PATH and HOME defaulted; USER resolved in the root; WORKDIR
-// created when missing. `--mount` and heredocs arrive with issue 6 (they fail clearly here).
-import { commandArgs, DEFAULT_PATH, getEnv, shellOf } from '../config/apply.ts';
+// created when missing. `--mount` and heredocs: run-mounts.ts; --network=host is the default.
+import { DEFAULT_PATH, getEnv } from '../config/apply.ts';
 import type { RunInstruction } from '../../shared/dockerfile/instructions/types.ts';
-import { KilnError } from '../../shared/errors.ts';
 import type { ConfigFile } from '../../shared/image/types.ts';
 import { runCommand } from '../root/run.ts';
 import { mkdirInRoot } from '../root/run-paths.ts';
 import { resolveUser, type ResolvedUser } from '../root/users.ts';
+import { withRunMounts } from './run-mounts.ts';
 import type { Step, StepContext } from './types.ts';
 
 export const run: Step<RunInstruction> = async (i, ctx) => {
-  if (i.mounts.length > 0) {
-    throw new KilnError('E_NOT_IMPLEMENTED', `${ctx.file}:${i.loc.start}: RUN --mount is not implemented yet`);
-  }
-  if (i.heredocs.length > 0) {
-    throw new KilnError('E_NOT_IMPLEMENTED', `${ctx.file}:${i.loc.start}: RUN with a heredoc is not implemented yet`);
-  }
-  const argv = commandArgs(i.command, shellOf(ctx.config));
   const user = await resolveUser(ctx.root.root, ctx.config.config.User ?? '');
   const workdir = ctx.config.config.WorkingDir !== undefined && ctx.config.config.WorkingDir !== '' ? ctx.config.config.WorkingDir : '/';
   await mkdirInRoot(ctx.root.root, workdir);
-  ctx.logger.info(`cmd: ${argv[0] ?? ''}`);
-  ctx.logger.info(`args: [${argv.slice(1).join(' ')}]`);
-  ctx.logger.info(`Running: [${argv.join(' ')}]`);
   if (i.network === 'none' && ctx.root.mode === 'container') {
     ctx.logger.warn('RUN --network=none: the container mode cannot isolate the network; the command runs with it');
   }
-  await runCommand(
-    ctx.root,
-    {
-      argv,
-      env: runEnv(ctx.config, ctx, user),
-      user,
-      workdir,
-      network: i.network === 'none' ? 'none' : 'default',
-      description: `running "${i.command.form === 'shell' ? i.command.command : i.command.args.join(' ')}" (${ctx.file}:${i.loc.start})`,
-    },
-    ctx.io,
-    ctx.logger,
-  );
-  return { config: ctx.config, changes: { kind: 'unknown' } };
+  const changes = await withRunMounts(i, ctx, async ({ argv, env }) => {
+    ctx.logger.info(`cmd: ${argv[0] ?? ''}`);
+    ctx.logger.info(`args: [${argv.slice(1).join(' ')}]`);
+    ctx.logger.info(`Running: [${argv.join(' ')}]`);
+    await runCommand(
+      ctx.root,
+      {
+        argv,
+        env: [...runEnv(ctx.config, ctx, user), ...env],
+        user,
+        workdir,
+        network: i.network === 'none' ? 'none' : 'default',
+        description: `running "${i.command.form === 'shell' ? i.command.command : i.command.args.join(' ')}" (${ctx.file}:${i.loc.start})`,
+      },
+      ctx.io,
+      ctx.logger,
+    );
+  });
+  return { config: ctx.config, changes };
 };
 
 /** The command's environment: image Env, then build args not shadowed by it, PATH and HOME. */

@@ -6,10 +6,15 @@ import type { Instruction, KeyValue } from '../../shared/dockerfile/instructions
 import type { ConfigFile } from '../../shared/image/types.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { BuildContext } from '../context/types.ts';
+import type { MountExclusions } from '../mounts/placement.ts';
+import type { MountSettings } from '../mounts/run-mounts.ts';
 import type { RunIo, RunRoot } from '../root/run.ts';
 
-/** 'paths' lists image paths the step wrote; 'unknown' asks for a full walk (RUN). */
-export type Changes = { kind: 'none' } | { kind: 'paths'; paths: string[] } | { kind: 'unknown' };
+/**
+ * 'paths' lists image paths the step wrote; 'unknown' asks for a full walk (RUN), leaving out
+ * what RUN --mount put in place for the command (`mounts`, see executor/mounts/exclusions.ts).
+ */
+export type Changes = { kind: 'none' } | { kind: 'paths'; paths: string[] } | { kind: 'unknown'; mounts?: MountExclusions };
 
 export interface StepResult {
   config: ConfigFile;
@@ -29,6 +34,8 @@ export interface StepContext {
   readonly logger: Logger;
   /** The Dockerfile's name, for messages. */
   readonly file: string;
+  /** RUN --mount: cache directory, secrets, other stages' roots (absent: mounts fail). */
+  readonly mounts?: MountSettings;
 }
 
 export type Step<I extends Instruction> = (instr: I, ctx: StepContext) => Promise<StepResult>;
