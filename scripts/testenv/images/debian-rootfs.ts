@@ -41,18 +41,18 @@ export function sourcesLines(m: AptMirrors): string[] {
 
 /** Run mmdebstrap (variant minbase) writing an uncompressed tar to file; /dev left empty, as in Docker's images. */
 export async function writeDebianLayer(file: string, mirrors = hostMirrors()): Promise<void> {
-  const args = [
-    '--variant=minbase', '--format=tar', '--mode=root', '--quiet',
-    'bookworm', file, ...sourcesLines(mirrors),
-  ];
-  try {
-    await run('mmdebstrap', args, {
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, SOURCE_DATE_EPOCH: '1704067200', DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    await run('tar', ['--delete', '--wildcards', '-f', file, './dev/?*']);
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`building the debian base with mmdebstrap: ${(e.stderr ?? e.message).slice(-3000)}`, { cause: err });
+  const args = ['--variant=minbase', '--format=tar', '--mode=root', '--quiet', 'bookworm', file, ...sourcesLines(mirrors)];
+  const env = { ...process.env, SOURCE_DATE_EPOCH: '1704067200', DEBIAN_FRONTEND: 'noninteractive' };
+  let last: unknown;
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      await run('mmdebstrap', args, { maxBuffer: 64 * 1024 * 1024, env });
+      await run('tar', ['--delete', '--wildcards', '-f', file, './dev/?*']);
+      return;
+    } catch (err) {
+      last = err; // a mirror hiccup: try once more
+    }
   }
+  const e = last as { stderr?: string; message: string };
+  throw new Error(`building the debian base with mmdebstrap: ${(e.stderr ?? e.message).slice(-3000)}`, { cause: last });
 }
