@@ -1,0 +1,32 @@
+// A cache hit in the stage: the cached layer is extracted into the root (later steps see its
+// files, as kaniko's caching commands do), the RUN walk baseline is refreshed so the files are
+// not counted again, and the layer is appended to the image with this step's history entry.
+import { appendLayers, withHistory } from '../../shared/image/index.ts';
+import type { History, Image } from '../../shared/image/types.ts';
+import type { Logger } from '../../shared/log.ts';
+import { extractLayer } from '../root/extract-layer.ts';
+import type { IgnoreList } from '../root/ignore-list.ts';
+import { takeSnapshot } from '../root/snapshot.ts';
+import type { Workspace } from '../root/workspace.ts';
+import type { LayerTracker } from '../run-stage-layer.ts';
+import type { CacheHit } from './layer-cache.ts';
+
+export interface HitTarget {
+  image: Image;
+  history: History;
+  workspace: Workspace;
+  ignore: IgnoreList;
+  tracker: LayerTracker;
+  logger: Logger;
+}
+
+/** Apply a hit; returns the image with the step added and the layer's compressed size. */
+export async function applyCacheHit(hit: CacheHit, t: HitTarget): Promise<{ image: Image; layerSize: number | undefined }> {
+  if (hit.layer === undefined) return { image: withHistory(t.image, [t.history]), layerSize: undefined };
+  const digest = await hit.layer.digest();
+  await extractLayer(await hit.layer.uncompressed(), {
+    root: t.workspace.root, ignore: t.ignore, mode: t.workspace.mode, layerName: `${digest} (cached)`, logger: t.logger,
+  });
+  if (t.tracker.baseline !== undefined) t.tracker.baseline = takeSnapshot(t.workspace.root, t.ignore);
+  return { image: appendLayers(t.image, [{ layer: hit.layer, history: t.history }]), layerSize: await hit.layer.size() };
+}
