@@ -6,11 +6,12 @@ import type { Challenge } from './challenge.ts';
 import type { RegistryRequest, SessionDeps } from './session.ts';
 import { fetchToken, type Token } from './token.ts';
 
-export type Authorizer = (req: RegistryRequest, challenge: Challenge | undefined, fresh: boolean) => Promise<string | undefined>;
+/** `rejected`: the Authorization a 401 just refused; a cached token other than it is reused. */
+export type Authorizer = (req: RegistryRequest, challenge: Challenge | undefined, rejected?: string) => Promise<string | undefined>;
 
 export function createAuthorizer(deps: SessionDeps): Authorizer {
-  const tokens = new Map<string, Token>();
-  return async (req, challenge, fresh) => {
+  const tokens = new Map<string, Promise<Token>>();
+  const authorize: Authorizer = async (req, challenge, rejected) => {
     if (challenge === undefined) return undefined;
     const cred = await deps.keychain.resolve(req.registry, req.repository);
     if (challenge.scheme === 'basic') {
@@ -20,23 +21,33 @@ export function createAuthorizer(deps: SessionDeps): Authorizer {
     const scopes = [...new Set(req.scopes)].sort();
     const key = `${req.registry}|${scopes.join(' ')}`;
     const cached = tokens.get(key);
-    if (!fresh && cached !== undefined && cached.expiresAt > deps.clock.now()) return `Bearer ${cached.value}`;
+    // concurrent requests share one fetch; after a 401 only the refused token is replaced
+    if (cached !== undefined) {
+      const token = await cached; // a failed fetch fails its waiters; later requests fetch anew
+      const header = `Bearer ${token.value}`;
+      if (header !== rejected && token.expiresAt > deps.clock.now()) return header;
+      const current = tokens.get(key);
+      if (current !== undefined && current !== cached) return authorize(req, challenge, rejected);
+    }
     const realm = challenge.params['realm'] ?? '';
     const realmHost = URL.canParse(realm) ? new URL(realm).host : req.registry;
     const service = challenge.params['service'];
-    const token = await fetchToken(
-      {
-        registry: req.registry,
-        realm,
-        ...(service !== undefined ? { service } : {}),
-        scopes,
-        credential: cred,
-        dispatcher: await deps.transport.dispatcher(realmHost, req.direction),
-        userAgent: deps.userAgent,
-      },
-      deps.clock.now(),
-    );
-    tokens.set(key, token);
-    return `Bearer ${token.value}`;
+    const entry = (async () =>
+      fetchToken(
+        {
+          registry: req.registry,
+          realm,
+          ...(service !== undefined ? { service } : {}),
+          scopes,
+          credential: cred,
+          dispatcher: await deps.transport.dispatcher(realmHost, req.direction),
+          userAgent: deps.userAgent,
+        },
+        deps.clock.now(),
+      ))();
+    tokens.set(key, entry);
+    entry.catch(() => tokens.get(key) === entry && tokens.delete(key));
+    return `Bearer ${(await entry).value}`;
   };
+  return authorize;
 }

@@ -169,11 +169,12 @@ describe('registry client auth', () => {
     await roundTrip(s, img, 'team/app:1');
     const fetched = s.reg.tokenRequests.length;
     expect(s.reg.tokenRequests.every((t) => t.user === 'alice')).toBe(true);
-    expect(s.reg.tokenRequests.map((t) => t.scopes.join(' '))).toContain('repository:team/app:pull,push');
+    // the blobs went up in parallel, yet one token served them all
+    expect(s.reg.tokenRequests.filter((t) => t.scopes.join(' ') === 'repository:team/app:pull,push')).toHaveLength(1);
     await s.client.manifest(ref(s.reg, 'team/app:1'));
     expect(s.reg.tokenRequests.length).toBe(fetched);
     s.reg.revokeTokens();
-    await s.client.manifest(ref(s.reg, 'team/app:1'));
+    await Promise.all([s.client.manifest(ref(s.reg, 'team/app:1')), s.client.manifest(ref(s.reg, 'team/app:1'))]);
     expect(s.reg.tokenRequests.length).toBe(fetched + 1);
   });
 

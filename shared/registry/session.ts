@@ -81,7 +81,7 @@ export function createSession(deps: SessionDeps): Session {
     origin: async (registry, direction) => (await ping(registry, direction)).origin,
     async send(req) {
       const p = await ping(req.registry, req.direction);
-      let auth = await authorization(req, p.challenge, false);
+      let auth = await authorization(req, p.challenge);
       let res = await sendFollowing(req, p.origin, auth, deps);
       const again = res.status === 401 ? pickChallenge(parseChallenges(header(res, 'www-authenticate'))) : undefined;
       const base = p.challenge ?? again;
@@ -90,7 +90,7 @@ export function createSession(deps: SessionDeps): Session {
         const extra = again?.params['scope']?.split(' ').filter((s) => s !== '') ?? [];
         const retry = { ...req, scopes: [...req.scopes, ...extra] };
         const merged = again?.scheme === base.scheme ? { ...base, params: { ...base.params, ...again.params } } : base;
-        auth = await authorization(retry, merged, true);
+        auth = await authorization(retry, merged, auth ?? '');
         res = await sendFollowing(retry, p.origin, auth, deps);
       }
       if (req.ok.includes(res.status)) return res;
