@@ -8,7 +8,8 @@ export { processWord, processWords, type EnvGetter, type LexOptions } from './sh
 export { heredocBody } from './parser/heredoc.ts';
 export { parseChmod, applyChmod, type Chmod } from './instructions/chmod.ts';
 export {
-  createStageScope, resolveGlobalScope, expandFrom, parseBuildArgs, platformArgs, formatPlatform, unusedBuildArgs,
+  createStageScope, resolveGlobalScope, expandFrom, parseBuildArgs, platformArgs, formatPlatform, hostPlatforms,
+  unusedBuildArgs,
   isProxyArg, PROXY_ARGS, PLATFORM_ARGS,
   type GlobalScope, type GlobalScopeOptions, type Platforms, type StageScope, type StageScopeOptions,
 } from './scope.ts';

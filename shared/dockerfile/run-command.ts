@@ -1,8 +1,7 @@
 // What a RUN executes, as BuildKit's dispatchRun decides from the command form and heredocs:
 // exec form runs as is; shell form runs as [...shell, command]; a RUN whose command is a
 // single heredoc runs the body with the shell (a `#!` body as a script file the shell runs);
-// other heredocs are handed to
-// the shell to interpret.
+// other heredocs are handed to the shell to interpret.
 import { heredocBody, parseHeredocMarker } from './parser/heredoc.ts';
 import type { RunInstruction } from './instructions/types.ts';
 

@@ -26,6 +26,15 @@ export function formatPlatform(p: Platform): string {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
 
+const GO_ARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+/** linux/<this machine's architecture> as build and target platform: the default when none is given. */
+export function hostPlatforms(): Platforms {
+  const architecture = GO_ARCH[process.arch] ?? process.arch;
+  const p: Platform = architecture === 'arm' ? { os: 'linux', architecture, variant: 'v7' } : { os: 'linux', architecture };
+  return { target: p, build: p };
+}
+
 /** The automatic platform args (BuildKit defaultArgs). */
 export function platformArgs(p: Platforms): Map<string, string> {
   return new Map([

@@ -3,7 +3,7 @@
 // images a build needs (the warmer).
 import { DockerfileError, KilnError } from '../errors.ts';
 import type { Dockerfile, Instruction, Stage } from './instructions/types.ts';
-import { expandFrom, resolveGlobalScope, type GlobalScope, type Platforms } from './scope.ts';
+import { expandFrom, hostPlatforms, resolveGlobalScope, type GlobalScope, type Platforms } from './scope.ts';
 import { processWord } from './shell/lex.ts';
 
 export type StageRef = { kind: 'stage'; index: number } | { kind: 'image'; ref: string } | { kind: 'scratch' };
@@ -78,16 +78,18 @@ function referencesOf(df: Dockerfile, stage: Stage, global: GlobalScope): Refere
 }
 
 export interface StagePlanOptions {
+  /** Resolved --build-arg values (parseBuildArgs). */
   buildArgs?: ReadonlyMap<string, string>;
-  platforms: Platforms;
+  /** Default: linux on this machine's architecture (hostPlatforms). */
+  platforms?: Platforms;
 }
 
 function globalOf(df: Dockerfile, opts: StagePlanOptions): GlobalScope {
-  return resolveGlobalScope(df, { buildArgs: opts.buildArgs ?? new Map(), platforms: opts.platforms });
+  return resolveGlobalScope(df, { buildArgs: opts.buildArgs ?? new Map(), platforms: opts.platforms ?? hostPlatforms() });
 }
 
 /** The stages each stage depends on. */
-export function stageDependencies(df: Dockerfile, opts: StagePlanOptions): StageDependency[][] {
+export function stageDependencies(df: Dockerfile, opts: StagePlanOptions = {}): StageDependency[][] {
   const global = globalOf(df, opts);
   return df.stages.map((s) =>
     referencesOf(df, s, global).flatMap((r) => (r.ref.kind === 'stage' ? [{ index: r.ref.index, via: r.via }] : [])),
@@ -98,7 +100,7 @@ export function stageDependencies(df: Dockerfile, opts: StagePlanOptions): Stage
  * The stages building `target` needs, dependencies before dependents (stage order where
  * free). A dependency cycle is an error.
  */
-export function stagesNeeded(df: Dockerfile, target: string | undefined, opts: StagePlanOptions): Stage[] {
+export function stagesNeeded(df: Dockerfile, target?: string, opts: StagePlanOptions = {}): Stage[] {
   const deps = stageDependencies(df, opts);
   const state = new Map<number, 'visiting' | 'done'>();
   const order: number[] = [];
@@ -126,7 +128,7 @@ export interface BaseImagesOptions extends StagePlanOptions {
  * The external images a build reads (FROM, COPY --from, RUN --mount from=), meta ARGs and
  * --build-args applied; stages and scratch excluded. Unique, in Dockerfile order.
  */
-export function baseImagesOf(df: Dockerfile, opts: BaseImagesOptions): string[] {
+export function baseImagesOf(df: Dockerfile, opts: BaseImagesOptions = {}): string[] {
   const global = globalOf(df, opts);
   const stages = opts.target === undefined ? df.stages : stagesNeeded(df, opts.target, opts).sort((a, b) => a.index - b.index);
   const out: string[] = [];

@@ -8,7 +8,7 @@ export interface SymbolicClause {
   ops: { op: '+' | '-' | '='; perms: string }[];
 }
 
-const CLAUSE = /^([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)$/;
+const CLAUSE = /^([ugoa]*)((?:[-+=](?:[ugo]|[rwxXst]*))+)$/;
 
 export function parseChmod(value: string): Chmod {
   if (/^[0-7]{1,4}$/.test(value)) return { kind: 'octal', mode: parseInt(value, 8) };
@@ -16,7 +16,7 @@ export function parseChmod(value: string): Chmod {
   for (const part of value.split(',')) {
     const m = CLAUSE.exec(part);
     if (!m) throw new Error(`invalid chmod parameter: "${value}": expected an octal mode or a symbolic mode like u+x,g-w`);
-    const ops = Array.from((m[2] as string).matchAll(/([-+=])([rwxXst]*|[ugo])/g), (o) => ({
+    const ops = Array.from((m[2] as string).matchAll(/([-+=])([ugo]|[rwxXst]*)/g), (o) => ({
       op: o[1] as '+' | '-' | '=',
       perms: o[2] as string,
     }));
