@@ -50,14 +50,18 @@ export class Extraction {
   }
 
   what(entry: string): string {
-    return `extracting layer ${this.opts.layerName}: entry "${entry}"`;
+    return `extracting layer ${this.opts.layerName}: entry "${shorten(entry)}"`;
   }
 
-  /** The real root-relative directory for a lexical parent, created when missing. */
-  parentDir(lexical: string, entry: string): string {
+  /**
+   * The real root-relative directory for a lexical parent, created when missing; undefined
+   * when resolving it reaches an ignored path (nothing is created there).
+   */
+  parentDir(lexical: string, entry: string): string | undefined {
     const hit = this.#dirs.get(lexical);
     if (hit !== undefined) return hit;
-    const r = resolveDir(this.root, lexical, { create: true, what: this.what(entry) });
+    const r = resolveDir(this.root, lexical, { create: true, what: this.what(entry), ignore: this.opts.ignore });
+    if (r.kind === 'ignored') return undefined;
     if (r.kind !== 'dir') throw new KilnError('E_INTERNAL', `${this.what(entry)}: parent not created`);
     this.#dirs.set(lexical, r.rel);
     return r.rel;
@@ -118,4 +122,9 @@ export class Extraction {
   child(dir: string, name: string): string {
     return joinRel(dir, name);
   }
+}
+
+/** Entry names in messages are cut to 200 characters (a 4 KiB name helps nobody). */
+export function shorten(name: string): string {
+  return name.length <= 200 ? name : `${name.slice(0, 100)}…${name.slice(-99)}`;
 }

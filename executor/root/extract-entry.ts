@@ -70,7 +70,11 @@ export function writeHardlinkEntry(x: Extraction, host: string, h: TarHeader, en
   if (rel === undefined || rel === '/') {
     throw new KilnError('E_UNSAFE_PATH', `${x.what(entry)}: hardlink target "${h.linkname}" is outside the build root`);
   }
-  const dir = resolveDir(x.root, parentRel(rel), { what: x.what(entry) });
+  const dir = resolveDir(x.root, parentRel(rel), { what: x.what(entry), ignore: x.opts.ignore });
+  if (dir.kind === 'ignored') {
+    x.skip(entry, `hardlink into ignored path "${dir.rel}"`);
+    return false;
+  }
   if (dir.kind === 'missing') throw new KilnError('E_LAYER', `${x.what(entry)}: hardlink target "${h.linkname}" does not exist`);
   const target = joinRel(dir.rel, baseName(rel));
   if (x.opts.ignore.isIgnored(target)) {

@@ -133,6 +133,35 @@ describe('extractLayer', () => {
     expect(loadNativeXattr()?.get(join(root, 'bin/ping'), 'security.capability')).toEqual(cap);
   });
 
+  test('device nodes only in container mode, fifos in both (with a trusted mknod)', async () => {
+    const { mknodCommand } = await import('./mknod.ts');
+    const entries = (): PackEntry[] => [
+      { header: tarHeader({ name: 'dev2/null', type: 'char', mode: 0o666, devmajor: 1, devminor: 3 }) },
+      { header: tarHeader({ name: 'run2/fifo', type: 'fifo', mode: 0o600 }) },
+    ];
+    const host = testdir();
+    const hs = await extractLayer(tarReadable(entries()), { root: host, mode: 'host', layerName: 'l', ignore: new IgnoreList(), mknod: mknodCommand() });
+    expect(existsSync(join(host, 'dev2/null'))).toBe(false);
+    expect(lstatSync(join(host, 'run2/fifo')).isFIFO()).toBe(true);
+    expect(hs.skipped).toBe(1);
+    const ctr = testdir();
+    await extractLayer(tarReadable(entries()), { root: ctr, mode: 'container', layerName: 'l', ignore: new IgnoreList(), mknod: mknodCommand() });
+    const dev = lstatSync(join(ctr, 'dev2/null'));
+    expect([dev.isCharacterDevice(), dev.rdev, dev.mode & 0o7777]).toEqual([true, 259, 0o666]);
+    const none = testdir();
+    const ns = await extractLayer(tarReadable(entries()), { root: none, mode: 'container', layerName: 'l', ignore: new IgnoreList() });
+    expect(ns.skipped).toBe(2);
+  });
+
+  test('deep trees succeed; paths beyond PATH_MAX fail cleanly', async () => {
+    const root = testdir();
+    const deep = Array.from({ length: 400 }, () => 'd').join('/');
+    await extract(root, [file(`${deep}/leaf`, 'deep')]);
+    expect(readFileSync(join(root, deep, 'leaf'), 'utf8')).toBe('deep');
+    const tooDeep = Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(250, 'd')).join('/'); // > PATH_MAX
+    await expect(extract(testdir(), [file(`${tooDeep}/leaf`, 'x')])).rejects.toMatchObject({ code: 'E_LAYER', message: expect.stringContaining('extracting layer sha256:test: entry') });
+  });
+
   test('long names (PAX path) and deep trees', async () => {
     const root = testdir();
     const long = Array.from({ length: 30 }, (_, i) => `component-${i}`).join('/') + '/' + 'f'.repeat(200);

@@ -5,7 +5,7 @@ import { lutimesSync, readdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { isKilnError, KilnError } from '../../shared/errors.ts';
 import { readTar, type TarEntry } from '../layer/tar-reader.ts';
-import { Extraction, type ExtractOptions, type ExtractStats } from './extract-context.ts';
+import { Extraction, shorten, type ExtractOptions, type ExtractStats } from './extract-context.ts';
 import { writeDirEntry, writeFileEntry, writeHardlinkEntry, writeNodeEntry, writeSymlinkEntry } from './extract-entry.ts';
 import { resolveDir } from './safe-path.ts';
 import { baseName, cleanRel, hostPath, joinRel, parentRel } from './workspace.ts';
@@ -44,7 +44,8 @@ function wrap(x: Extraction, entry: string, cause: unknown): KilnError {
   }
   const e = cause as NodeJS.ErrnoException;
   const code = e.code === 'ENAMETOOLONG' || e.code === 'ELOOP' || e.code === 'ENOTDIR' ? 'E_LAYER' : 'E_IO';
-  return new KilnError(code, `${x.what(entry)}: ${e.message ?? String(cause)}`, { cause });
+  const why = e.code !== undefined ? `${e.syscall ?? 'fs'} failed: ${e.code}` : shorten(e.message ?? String(cause));
+  return new KilnError(code, `${x.what(entry)}: ${why}`, { cause });
 }
 
 async function applyEntry(x: Extraction, entry: TarEntry, xattrOps: XattrOps | undefined): Promise<void> {
@@ -55,7 +56,9 @@ async function applyEntry(x: Extraction, entry: TarEntry, xattrOps: XattrOps | u
   const name = baseName(rel);
   if (name.startsWith(WH)) return applyWhiteout(x, rel, h.name);
   if (x.opts.ignore.isIgnored(rel)) return x.skip(h.name, 'ignored path');
-  const target = joinRel(x.parentDir(parentRel(rel), h.name), name);
+  const dir = x.parentDir(parentRel(rel), h.name);
+  if (dir === undefined) return x.skip(h.name, 'its directory resolves into an ignored path');
+  const target = joinRel(dir, name);
   if (x.opts.ignore.isIgnored(target)) return x.skip(h.name, `resolves to ignored path "${target}"`);
   const host = hostPath(x.root, target);
   const existing = x.lstat(target);
@@ -108,9 +111,9 @@ function applyWhiteout(x: Extraction, rel: string, entry: string): void {
   if (name !== OPAQUE && (victim === '' || victim === '.' || victim === '..')) {
     throw new KilnError('E_UNSAFE_PATH', `${x.what(entry)}: whiteout of "${victim}" is not allowed`);
   }
-  const dir = resolveDir(x.root, parentRel(rel), { noLinks: true, what: x.what(entry) });
+  const dir = resolveDir(x.root, parentRel(rel), { noLinks: true, what: x.what(entry), ignore: x.opts.ignore });
   if (dir.kind === 'missing') return; // nothing below to hide
-  if (x.opts.ignore.isIgnored(dir.rel)) return x.skip(entry, 'whiteout in ignored path');
+  if (dir.kind === 'ignored' || x.opts.ignore.isIgnored(dir.rel)) return x.skip(entry, 'whiteout in ignored path');
   if (name === OPAQUE) return clearLower(x, dir.rel, entry);
   const target = joinRel(dir.rel, victim);
   if (x.opts.ignore.isIgnored(target)) return x.skip(entry, 'whiteout of ignored path');

@@ -135,6 +135,20 @@ describe('malicious layers', () => {
     expectCanaryIntact(s);
   });
 
+  test('a link into an ignored path never leads a write or a mkdir there', async () => {
+    const s = sandbox();
+    mkdirSync(join(s.root, 'kaniko'));
+    const ignore = new IgnoreList(['/kaniko', '/proc']);
+    const stats = await extractLayer(tarReadable([
+      symlink('evil', '/kaniko'), file('evil/newdir/x', 'pwned'), file('evil/executor', 'pwned'),
+      symlink('evil2', 'kaniko/../kaniko/sub'), entry('evil2/d', 'directory'), hardlink('h', 'evil/executor'),
+    ]), { root: s.root, mode: 'host', layerName: 'evil', ignore });
+    expect(readdirSync(join(s.root, 'kaniko'))).toEqual([]);
+    expect(existsSync(join(s.root, 'h'))).toBe(false);
+    expect(stats.skipped).toBe(4);
+    expectCanaryIntact(s);
+  });
+
   test('symlink loops give a clean error', async () => {
     const s = sandbox();
     await expect(extract(s.root, [symlink('a', 'b'), symlink('b', 'a'), file('a/x', 'x')])).rejects.toEqual(unsafe('a/x'));

@@ -13,11 +13,14 @@ export interface ResolveOptions {
   noLinks?: boolean;
   /** For messages: "extracting layer x: entry \"y\"". */
   what: string;
+  /** Stop (kind 'ignored') as soon as the walk reaches an ignored path: nothing is created there. */
+  ignore?: { isIgnored(rel: string): boolean };
 }
 
 export type Resolved =
   | { kind: 'dir'; rel: string } // an existing (or created) real directory, no links in rel
-  | { kind: 'missing' }; // a component is missing and create is off
+  | { kind: 'missing' } // a component is missing and create is off
+  | { kind: 'ignored'; rel: string }; // the walk reached an ignored path
 
 /**
  * Resolve a clean root-relative directory path to a real directory inside the root.
@@ -37,6 +40,7 @@ export function resolveDir(root: string, rel: string, options: ResolveOptions): 
       continue;
     }
     const cur = '/' + [...done, c].join('/');
+    if (options.ignore?.isIgnored(cur)) return { kind: 'ignored', rel: cur };
     if (missing) {
       mkdirAt(root, cur, options);
       done.push(c);
@@ -72,7 +76,9 @@ function mkdirAt(root: string, rel: string, options: ResolveOptions): void {
     mkdirSync(hostPath(root, rel), { mode: 0o755 });
     chmodSync(hostPath(root, rel), 0o755);
   } catch (cause) {
-    throw new KilnError('E_IO', `${options.what}: creating directory "${rel}"`, { cause });
+    const code = (cause as NodeJS.ErrnoException).code;
+    const kind = code === 'ENAMETOOLONG' || code === 'ENOTDIR' ? 'E_LAYER' : 'E_IO';
+    throw new KilnError(kind, `${options.what}: creating a directory: ${code ?? (cause as Error).message}`, { cause });
   }
 }
 
