@@ -19,6 +19,7 @@ import { writeOutputs } from './push.ts';
 import { createIgnoreList } from './root/ignore-list.ts';
 import type { RunIo } from './root/run.ts';
 import { runStage, type StageOutput } from './run-stage.ts';
+import { layerCacheFor } from './layer-cache/index.ts';
 import { logSummary, type StepSummary } from './summary.ts';
 
 export async function runBuild(options: ExecutorOptions, logger: Logger, io: RunIo = { stdout: process.stdout, stderr: process.stderr }): Promise<void> {
@@ -32,6 +33,10 @@ export async function runBuild(options: ExecutorOptions, logger: Logger, io: Run
   });
   let client: RegistryClient | undefined;
   const getClient = (): RegistryClient => (client ??= createRegistryClient({ options: options.registry, logger }));
+  const layerCache = layerCacheFor({
+    cache: options.cache, destinations, platform, layer: options.layer, singleSnapshot: options.snapshot.single,
+    reproducibleEpoch: options.reproducible ? sourceDateEpoch() : undefined, getClient, logger,
+  });
   const workDir = await mkdtemp(join(tmpdir(), 'kiln-build-'));
   try {
     if (!options.output.noPush && !options.output.skipPushPermissionCheck) {
@@ -68,6 +73,7 @@ export async function runBuild(options: ExecutorOptions, logger: Logger, io: Run
         labels: options.labels,
         file: dockerfile.file,
         escapeToken: dockerfile.directives.escape,
+        ...(layerCache ? { layerCache: await layerCache.stage(planned.stage.index, planned.base, base) } : {}),
         io,
         logger,
         mounts,
@@ -79,8 +85,10 @@ export async function runBuild(options: ExecutorOptions, logger: Logger, io: Run
     const image = finalStage === undefined ? undefined : results.get(finalStage.stage.index)?.image;
     if (image === undefined) throw new KilnError('E_INTERNAL', 'the target stage produced no image');
     await writeOutputs(image, { ...options.output, destinations }, getClient, logger);
+    await layerCache?.settle();
     logSummary(logger, summaries, Date.now() - started);
   } finally {
+    await layerCache?.settle();
     await client?.close();
     await rm(workDir, { recursive: true, force: true });
   }

@@ -269,7 +269,6 @@ describe('not implemented yet', () => {
       ['context', ['-c', 'git://github.com/o/r']],
       ['bucket', ['--bucket', 'b']],
       ['git', ['--git', 'branch=x']],
-      ['cache', ['--cache', '--cache-repo', 'r/cache']],
       ['materialize', ['--materialize']],
       ['cleanup', ['--cleanup']],
       ['image-fs-extract-retry', ['--image-fs-extract-retry=2']],

@@ -138,9 +138,6 @@ export const notImplementedFlags: readonly NotImplemented[] = [
   { flag: 'bucket', when: (_, given) => given.has('bucket') },
   { flag: 'git', when: (_, given) => given.has('git') },
   { flag: 'context', what: 'for contexts other than a local directory', when: (o) => o.context.source.kind !== 'dir' },
-  { flag: 'cache', what: 'for the layer cache (the base-image store in --cache-dir needs no flag)', when: (o) => o.cache.enabled },
-  { flag: 'cache-repo', when: (o) => o.cache.enabled && o.cache.repo !== undefined },
-  { flag: 'cache-copy-layers', when: (o) => o.cache.enabled && o.cache.copyLayers },
   { flag: 'materialize', when: (o) => o.root.materialize },
   { flag: 'cleanup', when: (o) => o.root.cleanup },
   { flag: 'image-fs-extract-retry', when: (o) => o.root.extractRetry > 0 },
@@ -278,6 +275,7 @@ const NO_EFFECT: Readonly<Record<string, string>> = {
   'use-new-run': 'Kiln always finds changes by comparing file metadata, without a full snapshot',
   'force-build-metadata': 'Kiln always records metadata-only steps in the history',
   'preserve-context': 'Kiln never deletes the build context between stages',
+  'compressed-caching': 'Kiln writes each layer once as a stream, so it never holds one in memory',
 };
 const CACHE_ONLY = ['cache-repo', 'cache-copy-layers', 'cache-run-layers', 'compressed-caching', 'no-push-cache'];
 const DEPRECATED: Readonly<Record<string, string>> = {

@@ -22,6 +22,7 @@ import { finalConfig, historyEntry, stageConfig } from './run-stage-config.ts';
 import { StageScope } from './run-stage-scope.ts';
 import { needsRoot, runStep } from './steps/index.ts';
 import type { StepSummary } from './summary.ts';
+import { applyCacheHit, type StageCache } from './layer-cache/index.ts';
 
 export interface StageInput {
   planned: PlannedStage;
@@ -40,6 +41,8 @@ export interface StageInput {
   escapeToken: string;
   io: RunIo;
   logger: Logger;
+  /** The layer cache for this stage (--cache). */
+  layerCache?: StageCache;
   /** RUN --mount settings (cache dir, secrets, stage roots). */
   mounts?: MountSettings;
 }
@@ -75,6 +78,13 @@ export async function runStage(input: StageInput): Promise<StageOutput> {
     const instr = expandInstruction(raw, scope.getter(config), { escapeToken: input.escapeToken, file: input.file });
     if (instr.kind === 'ARG') scope.declare(instr);
     const line = createdBy(instr, { shell: shellOf(config), buildArgs: scope.declared() });
+    const probe = await input.layerCache?.probe(instr, { config, args: scope.declared(), context: input.context });
+    if (probe?.hit !== undefined) {
+      const hit = await applyCacheHit(probe.hit, { image, history: historyEntry(line, input.created), workspace: input.workspace, ignore: input.ignore, tracker, logger });
+      image = hit.image;
+      steps.push({ instruction: instr.raw, ms: Date.now() - started, layerSize: hit.layerSize, cacheHit: true });
+      continue;
+    }
     const result = await runStep(instr, {
       config, cmdSetInStage: cmdSet, root: input.workspace, buildArgs: [...scope.declared(), ...scope.proxies()],
       context: input.context, io: input.io, logger, file: input.file, ...(input.mounts ? { mounts: input.mounts } : {}),
@@ -92,6 +102,7 @@ export async function runStage(input: StageInput): Promise<StageOutput> {
     } else {
       image = appendLayers(image, [{ layer: made.layer, history }]);
     }
+    await probe?.record({ layer: made?.layer, history });
     steps.push({ instruction: instr.raw, ms: Date.now() - started, layerSize: made?.written.size, cacheHit: false });
   }
   if (input.singleSnapshot && firstFs !== undefined) {

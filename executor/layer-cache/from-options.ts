@@ -19,7 +19,9 @@ export interface BuildCacheInput {
   platform: Platform;
   layer: LayerOptions;
   /** --reproducible with its epoch: layer timestamps differ from a normal build's. */
-  reproducibleEpoch?: number;
+  reproducibleEpoch: number | undefined;
+  /** --single-snapshot: steps make no layers, so there is nothing to cache. */
+  singleSnapshot: boolean;
   getClient: () => RegistryClient;
   logger: Logger;
 }
@@ -27,6 +29,10 @@ export interface BuildCacheInput {
 /** undefined when --cache is off. */
 export function layerCacheFor(b: BuildCacheInput): LayerCache | undefined {
   if (!b.cache.enabled) return undefined;
+  if (b.singleSnapshot) {
+    b.logger.warn('--cache has no effect with --single-snapshot: steps make no layers to cache');
+    return undefined;
+  }
   const backend = backendFor(b);
   return createLayerCache({
     backend,

@@ -4,7 +4,7 @@
 // warning (as kaniko).
 import type { Instruction, KeyValue } from '../../shared/dockerfile/instructions/types.ts';
 import { isKilnError } from '../../shared/errors.ts';
-import type { ConfigFile, History, Layer, Platform } from '../../shared/image/types.ts';
+import type { ConfigFile, History, Image, Layer, Platform } from '../../shared/image/types.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { BuildContext } from '../context/types.ts';
 import type { CacheBackend } from './backend.ts';
@@ -28,11 +28,12 @@ export interface LayerCacheOptions {
   now?: () => number;
 }
 
-export type StageBase = { kind: 'image'; digest: string } | { kind: 'scratch' } | { kind: 'stage'; index: number };
+/** A stage's base as the plan classifies it (executor/plan.ts StageBase). */
+export type StageBase = { kind: 'image' } | { kind: 'scratch' } | { kind: 'stage'; index: number };
 
 export interface LayerCache {
   /** The cache of one stage; call in stage order (a stage base needs its stage's last key). */
-  stage(index: number, base: StageBase): StageCache;
+  stage(index: number, base: StageBase, image: Image): Promise<StageCache>;
   /** Wait for the background stores; failures were already warned about. Never throws. */
   settle(): Promise<void>;
 }
@@ -74,15 +75,15 @@ interface BuildState {
 export function createLayerCache(o: LayerCacheOptions): LayerCache {
   const state: BuildState = { o, stageKeys: new Map(), pending: [], lookupsOff: false };
   return {
-    stage: (index, base) => createStageCache(state, index, firstKey(state, base)),
+    stage: async (index, base, image) => createStageCache(state, index, await firstKey(state, base, image)),
     settle: async () => {
       await Promise.allSettled(state.pending);
     },
   };
 }
 
-function firstKey(state: BuildState, base: StageBase): string {
-  if (base.kind === 'image') return baseKey({ digest: base.digest }, state.o.platform);
+async function firstKey(state: BuildState, base: StageBase, image: Image): Promise<string> {
+  if (base.kind === 'image') return baseKey({ digest: await image.digest() }, state.o.platform);
   if (base.kind === 'scratch') return baseKey({ scratch: true }, state.o.platform);
   const key = state.stageKeys.get(base.index);
   return baseKey(key === undefined ? { scratch: true } : { stageKey: key }, state.o.platform);
