@@ -2,7 +2,7 @@
 // variables as Docker does, scope ARG/ENV per stage, plan stages, match .dockerignore.
 export type * from './instructions/types.ts';
 export { INSTRUCTION_KINDS } from './instructions/types.ts';
-export { parseDockerfile, type ParseOptions } from './parse.ts';
+export { parseDockerfile, loadDockerfile, parseOnbuildTrigger, type ParseOptions } from './parse.ts';
 export { expandInstruction, type ExpandOptions } from './expand.ts';
 export { processWord, processWords, type EnvGetter, type LexOptions } from './shell/lex.ts';
 export { heredocBody } from './parser/heredoc.ts';

@@ -1,7 +1,8 @@
 // A Dockerfile's text → directives, meta ARGs and stages of typed instructions.
-import { DockerfileError } from '../errors.ts';
+import { readFile } from 'node:fs/promises';
+import { DockerfileError, KilnError } from '../errors.ts';
 import { parseInstruction } from './instructions/parse-instruction.ts';
-import type { ArgInstruction, Dockerfile, Instruction, Stage } from './instructions/types.ts';
+import type { ArgInstruction, Dockerfile, FromInstruction, Instruction, Stage } from './instructions/types.ts';
 import { parseLines } from './parser/lines.ts';
 
 export interface ParseOptions {
@@ -49,4 +50,37 @@ export function parseDockerfile(text: string, opts: ParseOptions = {}): Dockerfi
     });
   }
   return { file, directives, metaArgs, stages, instructions, warnings };
+}
+
+/** Read and parse a Dockerfile; `file` in messages defaults to the path. */
+export async function loadDockerfile(path: string, opts: ParseOptions = {}): Promise<Dockerfile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new KilnError('E_IO', `reading Dockerfile ${path}: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'check --dockerfile and --context',
+    });
+  }
+  return parseDockerfile(text, { file: opts.file ?? path });
+}
+
+/**
+ * Parse an ONBUILD trigger taken from a base image's config (the `expression` text, heredoc
+ * bodies included) into the instruction the child build runs at the start of its stage.
+ */
+export function parseOnbuildTrigger(expression: string, opts: ParseOptions = {}): Exclude<Instruction, FromInstruction> {
+  const file = opts.file ?? 'ONBUILD trigger';
+  const { directives, nodes } = parseLines(expression, file);
+  const first = nodes[0] as (typeof nodes)[number];
+  const loc = { file, start: first.start, end: first.end };
+  if (nodes.length !== 1) {
+    throw new DockerfileError('E_DOCKERFILE_PARSE', `ONBUILD trigger holds ${nodes.length} instructions, not one`, loc);
+  }
+  const cmd = first.cmd.toUpperCase();
+  if (cmd === 'ONBUILD' || cmd === 'FROM' || cmd === 'MAINTAINER') {
+    throw new DockerfileError('E_DOCKERFILE_PARSE', `${cmd} isn't allowed as an ONBUILD trigger`, loc);
+  }
+  return parseInstruction(first, { file, escape: directives.escape }) as Exclude<Instruction, FromInstruction>;
 }

@@ -75,9 +75,11 @@ function parseOnbuild(req: ParseRequest, depth: number): Instruction {
   const trigger = sub.cmd.toUpperCase();
   if (trigger === 'ONBUILD') fail(req, 'Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
   if (trigger === 'FROM' || trigger === 'MAINTAINER') fail(req, `${trigger} isn't allowed as an ONBUILD trigger`);
-  const expression = req.raw.replace(/^\s*ONBUILD\s*/i, '');
-  const node: Node = { ...req.node, ...sub, original: expression };
-  const instruction = dispatch({ ...req, node, name: trigger, raw: expression }, depth + 1);
+  const line = req.raw.replace(/^\s*ONBUILD\s*/i, '');
+  const node: Node = { ...req.node, ...sub, original: line };
+  const instruction = dispatch({ ...req, node, name: trigger, raw: line }, depth + 1);
+  // The trigger is stored as text in the image config: carry heredoc bodies along (BuildKit).
+  const expression = req.node.heredocs.reduce((text, h) => `${text}\n${h.content}${h.name}`, line);
   return { kind: 'ONBUILD', ...base(req), expression, instruction };
 }
 
