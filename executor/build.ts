@@ -15,6 +15,7 @@ import { stageWorkspace, targetWorkspace } from './build-root.ts';
 import type { ExecutorOptions } from './options.ts';
 import { mountSettingsFor } from './mounts/settings.ts';
 import { createPlan, type PlannedStage } from './plan.ts';
+import { createProgress } from './progress.ts';
 import { writeOutputs } from './push.ts';
 import { createIgnoreList } from './root/ignore-list.ts';
 import type { RunIo } from './root/run.ts';
@@ -37,6 +38,7 @@ export async function runBuild(options: ExecutorOptions, logger: Logger, io: Run
     cache: options.cache, destinations, platform, layer: options.layer, singleSnapshot: options.snapshot.single,
     reproducibleEpoch: options.reproducible ? sourceDateEpoch() : undefined, getClient, logger,
   });
+  const progress = createProgress({ tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t), logger });
   const workDir = await mkdtemp(join(tmpdir(), 'kiln-build-'));
   try {
     if (!options.output.noPush && !options.output.skipPushPermissionCheck) {
@@ -77,6 +79,7 @@ export async function runBuild(options: ExecutorOptions, logger: Logger, io: Run
         io,
         logger,
         mounts,
+        progress,
       });
       results.set(planned.stage.index, out);
       summaries.push({ name: stageName(planned), steps: out.steps });
@@ -84,10 +87,11 @@ export async function runBuild(options: ExecutorOptions, logger: Logger, io: Run
     const finalStage = plan.stages.find((p) => p.final);
     const image = finalStage === undefined ? undefined : results.get(finalStage.stage.index)?.image;
     if (image === undefined) throw new KilnError('E_INTERNAL', 'the target stage produced no image');
-    await writeOutputs(image, { ...options.output, destinations }, getClient, logger);
+    await writeOutputs(image, { ...options.output, destinations }, getClient, logger, progress);
     await layerCache?.settle();
     logSummary(logger, summaries, Date.now() - started);
   } finally {
+    progress.clear();
     await layerCache?.settle();
     await client?.close();
     await rm(workDir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import type { RegistryClient } from '../shared/registry/index.ts';
 import { writeDigestFiles, type DigestFileOptions } from './outputs/digest-files.ts';
 import { writeDockerArchive } from './outputs/docker-archive.ts';
 import { writeOciLayout } from './outputs/oci-layout.ts';
+import { withImagePushProgress, type Progress } from './progress.ts';
 
 export interface OutputPlan extends DigestFileOptions {
   destinations: readonly Reference[];
@@ -17,7 +18,7 @@ export interface OutputPlan extends DigestFileOptions {
   ociLayoutPath?: string;
 }
 
-export async function writeOutputs(image: Image, plan: OutputPlan, client: () => RegistryClient, logger: Logger): Promise<void> {
+export async function writeOutputs(image: Image, plan: OutputPlan, client: () => RegistryClient, logger: Logger, progress?: Progress): Promise<void> {
   const digest = await image.digest();
   if (plan.tarPath !== undefined) {
     logger.info(`Writing image tarball to ${plan.tarPath}`);
@@ -31,9 +32,11 @@ export async function writeOutputs(image: Image, plan: OutputPlan, client: () =>
   if (plan.noPush) {
     logger.info('Skipping push to container registry due to --no-push flag');
   } else {
+    const c = client();
+    const pushed = progress === undefined ? image : withImagePushProgress(image, progress, (l) => c.layerOrigin(l) === undefined);
     for (const ref of plan.destinations) {
       logger.info(`Pushing image to ${ref.toString()}`);
-      await client().push(image, ref);
+      await c.push(pushed, ref);
       logger.info(`Pushed ${ref.registry}/${ref.repository}@${digest}`);
     }
   }

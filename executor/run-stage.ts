@@ -20,6 +20,7 @@ import type { MountSettings } from './mounts/run-mounts.ts';
 import { layerForChanges, type LayerSettings, type LayerTracker } from './run-stage-layer.ts';
 import { finalConfig, historyEntry, stageConfig } from './run-stage-config.ts';
 import { StageScope } from './run-stage-scope.ts';
+import { counting, type Progress } from './progress.ts';
 import { needsRoot, runStep } from './steps/index.ts';
 import type { StepSummary } from './summary.ts';
 import { applyCacheHit, type StageCache } from './layer-cache/index.ts';
@@ -45,6 +46,8 @@ export interface StageInput {
   layerCache?: StageCache;
   /** RUN --mount settings (cache dir, secrets, stage roots). */
   mounts?: MountSettings;
+  /** Extraction progress (a status line on a terminal). */
+  progress?: Progress;
 }
 
 export interface StageOutput {
@@ -125,9 +128,11 @@ async function unpackBase(input: StageInput, first: Instruction): Promise<void> 
   const layers = await input.base.layers();
   if (layers.length === 0) return;
   input.logger.info(`Unpacking rootfs as cmd ${first.raw} requires it.`);
-  for (const layer of layers) {
+  for (const [i, layer] of layers.entries()) {
     const digest = await layer.digest();
-    await extractLayer(await layer.uncompressed(), {
+    const task = input.progress?.start('Extracting', `layer ${i + 1}/${layers.length} ${digest.slice(7, 19)}`);
+    const tar = await layer.uncompressed();
+    await extractLayer(task === undefined ? tar : tar.pipe(counting(task)), {
       root: input.workspace.root, ignore: input.ignore, mode: input.workspace.mode, layerName: `${digest} of ${input.baseName}`, logger: input.logger,
     });
   }

@@ -21,8 +21,8 @@ async function tarEntries(path: string): Promise<Map<string, Buffer>> {
   const extract = tar.extract();
   extract.on('entry', (h, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => {
-      chunks.push(c);
+    stream.on('data', (c: unknown) => {
+      chunks.push(c as Buffer);
     });
     stream.on('end', () => {
       out.set(h.name, Buffer.concat(chunks));
