@@ -24,7 +24,7 @@ export function createdBy(instr: Instruction, ctx: CreatedByContext): string {
     }
     case 'COPY':
     case 'ADD':
-      return `${instr.kind} ${[...instr.sources, ...instr.inline.map((s) => s.path), instr.dest].join(' ')}${BUILDKIT}`;
+      return `${instr.kind} ${[...instr.sources, ...instr.inline.map((s) => `<<${s.path}`), instr.dest].join(' ')}${BUILDKIT}`;
     case 'CMD':
     case 'ENTRYPOINT': {
       const args = instr.command.form === 'shell' ? [...ctx.shell, instr.command.command] : instr.command.args;

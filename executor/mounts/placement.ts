@@ -71,7 +71,8 @@ export async function sealSlot(slot: SlotState): Promise<void> {
  */
 export async function closeSlot(slot: SlotState, drain: (host: string) => Promise<void>): Promise<string | undefined> {
   const before = await lstat(slot.anchor.host).catch(() => undefined);
-  const untouched = before !== undefined && before.mtimeMs === slot.anchor.sealedMtimeMs;
+  // Within a millisecond: the run may itself put times back with millisecond precision.
+  const untouched = before !== undefined && slot.anchor.sealedMtimeMs !== undefined && Math.abs(before.mtimeMs - slot.anchor.sealedMtimeMs) < 1;
   await drain(slot.host);
   await rm(slot.host, { recursive: true, force: true });
   if (slot.aside !== undefined) await rename(slot.aside, slot.host);

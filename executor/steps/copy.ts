@@ -12,7 +12,8 @@ import { KilnError } from '../../shared/errors.ts';
 import { resolveInRoot } from '../root/run-paths.ts';
 import { readUserDatabase, resolveUserSpec } from '../root/users.ts';
 import { copyEntry, type CopyOwnership, type CopyTarget } from './copy-files.ts';
-import { resolveSources } from './copy-sources.ts';
+import { resolveSources, type ContextSource } from './copy-sources.ts';
+import { inlineFiles } from './heredoc-copy.ts';
 import type { Step, StepContext, StepResult } from './types.ts';
 
 export const copy: Step<CopyInstruction> = async (i, ctx) => {
@@ -27,10 +28,19 @@ export function notYet(what: string, feature: string): never {
 }
 
 export async function copyFromContext(i: CopyInstruction | AddInstruction, ctx: StepContext, what: string): Promise<StepResult> {
-  if (i.inline.length > 0) notYet(what, 'a heredoc source');
   if (i.exclude.length > 0) notYet(what, '--exclude');
   const own = await ownership(i, ctx, what);
-  const sources = await resolveSources(ctx.context, i.sources, what);
+  const inline = await inlineFiles(i.inline);
+  try {
+    const sources = [...(i.sources.length > 0 ? await resolveSources(ctx.context, i.sources, what) : []), ...inline.sources];
+    return await copySources(i, ctx, { sources, own });
+  } finally {
+    await inline.dispose();
+  }
+}
+
+async function copySources(i: CopyInstruction | AddInstruction, ctx: StepContext, s: { sources: ContextSource[]; own: CopyOwnership }): Promise<StepResult> {
+  const { sources, own } = s;
   const dest = workdirPath(ctx.config, i.dest);
   const asDir = i.dest.endsWith('/') || i.dest === '.' || sources.length > 1 || sources.some((s) => s.isDir) || (await isDirInRoot(ctx.root.root, dest));
   const t: CopyTarget = { root: ctx.root.root, context: ctx.context, own, written: [] };

@@ -1,0 +1,86 @@
+// RUN --mount (cache, secret, bind, tmpfs), RUN --network=none and heredocs (RUN and COPY),
+// end to end: dist/executor.js builds test/fixtures/build/run-mounts on the busybox base into
+// an OCI layout; the layout's layers, config and history are read back, the file tree is
+// unpacked with umoci.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testEnv, type TestEnv } from '../helpers/testenv.ts';
+import { build, tempDir } from './build-support.ts';
+import { lastHistory, readLayout, unpackLayout } from './run-mount-support.ts';
+
+let env: TestEnv;
+beforeAll(() => {
+  env = testEnv();
+});
+
+const SECRET = 'tok-SECRET-value-4242';
+
+function buildMounts(dir: string, buildNo: string): ReturnType<typeof build> {
+  return build('run-mounts', [
+    '--build-arg', `BASE=${env.images.busybox.v2s2}`, '--build-arg', `BUILD_NO=${buildNo}`, '--no-push', '--insecure-pull',
+    '--oci-layout-path', path.join(dir, `oci-${buildNo}`), '--cache-mount-dir', path.join(dir, 'mounts'),
+    '--secret', `id=token,src=${path.join(dir, 'token')}`,
+  ]);
+}
+
+describe('RUN --mount and heredocs', () => {
+  it('cache persists between builds and stays out of the layers; secrets, binds, tmpfs and heredocs work', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'token'), SECRET);
+    const first = buildMounts(dir, '1');
+    expect(first.code, first.stderr).toBe(0);
+    const second = buildMounts(dir, '2');
+    expect(second.code, second.stderr).toBe(0);
+    expect(`${first.stderr}${first.stdout}${second.stderr}${second.stdout}`).not.toContain(SECRET);
+
+    const img = readLayout(path.join(dir, 'oci-2'));
+    const rootfs = unpackLayout(path.join(dir, 'oci-2'), tempDir());
+    const file = (p: string): string => readFileSync(path.join(rootfs, p), 'utf8');
+    // cache: what the first build wrote is seen by the second; the image keeps its own files.
+    expect(file('cache-seen')).toBe('build 1\nbuild 2\n');
+    expect(file('cache-ls')).toBe('log\n');
+    expect(file('var/cache/app/keep')).toBe('image-content\n');
+    const all = img.layers.flatMap((l) => l.entries);
+    expect(all.filter((e) => e.includes('var/cache/app/log'))).toEqual([]);
+    // secret: readable as a file (0400 by default, 0440 when asked) and as env, never stored.
+    expect(file('secret-len').trim()).toBe(String(SECRET.length));
+    expect(file('secret-mode')).toBe('-r--r-----\n');
+    expect(all.filter((e) => e.includes('run/secrets') || e.includes('etc/token'))).toEqual([]);
+    for (const blob of [img.rawConfig, img.rawManifest, ...img.layers.map((l) => l.bytes.toString('latin1'))]) {
+      expect(blob.includes(SECRET)).toBe(false);
+    }
+    // bind: the context (without .dockerignore'd files), rw writes discarded, /etc intact.
+    expect(file('from-bind')).toBe('hello from the context\n');
+    expect(file('bind-ls')).toBe('hello.txt\n');
+    expect(file('bind-rw')).toBe('scribble\n');
+    expect(file('etc/passwd')).toContain('root:');
+    expect(all.filter((e) => e.startsWith('ctx') || e.startsWith('etc/hello') || e.startsWith('scratch'))).toEqual([]);
+    // tmpfs: an empty 1777 directory for the command only.
+    expect(file('tmpfs-mode')).toBe('drwxrwxrwt\n');
+    // heredocs and --network=none
+    expect(file('heredoc1')).toBe('heredoc line1\nbuild 2\n');
+    expect(file('heredoc2')).toBe('shebang script\n');
+    expect(file('heredoc3')).toBe('first\nsecond\n');
+    expect(file('copied.txt')).toBe('hello 2\n');
+    expect(file('net-ifaces')).toBe('lo\n');
+    expect(all.filter((e) => e.includes('kiln-pipes') || e.includes('kiln-aside'))).toEqual([]);
+
+    expect(lastHistory(img, 6)).toEqual([
+      'RUN |1 BUILD_NO=2 /bin/sh -c echo x > /scratch/f && ls -ld /scratch | cut -c1-10 > /tmpfs-mode # buildkit',
+      'RUN |1 BUILD_NO=2 /bin/sh -c echo "heredoc line1" > /heredoc1\necho "build $BUILD_NO" >> /heredoc1\n # buildkit',
+      'RUN |1 BUILD_NO=2 /bin/sh -c /dev/pipes/EOF # buildkit',
+      'RUN |1 BUILD_NO=2 /bin/sh -c cat <<A > /heredoc3 && cat <<-B >> /heredoc3\nfirst\nA\n\tsecond\nB # buildkit',
+      'COPY <<EOF /copied.txt # buildkit',
+      "RUN |1 BUILD_NO=2 /bin/sh -c sh -c 'ls /sys/class/net > /net-ifaces' # buildkit",
+    ]);
+  });
+
+  it('a missing required secret fails the build with a clear message', () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'm'));
+    const r = build('run-mount-required', ['--build-arg', `BASE=${env.images.busybox.v2s2}`, '--no-push', '--insecure-pull', '--cache-mount-dir', path.join(dir, 'm')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('secret "needed" is required but was not given');
+  });
+});
