@@ -21,7 +21,16 @@ export interface Fault {
 
 export type FakeAuth =
   | { scheme: 'basic'; users: Record<string, string> }
-  | { scheme: 'bearer'; users: Record<string, string>; challenge?: (realm: string, scope: string) => string; anonymous?: boolean; refreshTokens?: string[] };
+  | {
+      scheme: 'bearer';
+      users: Record<string, string>;
+      /** The WWW-Authenticate value to send (default: a well-formed Bearer challenge). */
+      challenge?: (realm: string, scope: string) => string;
+      /** Issue tokens without credentials. */
+      anonymous?: boolean;
+      /** Refresh tokens accepted by the OAuth2 POST. */
+      refreshTokens?: string[];
+    };
 
 export interface RequestRecord {
   method: string;
@@ -45,199 +54,227 @@ export interface FakeRegistry {
   close(): Promise<void>;
 }
 
+export interface FakeRegistryOptions {
+  auth?: FakeAuth;
+  /** Answer blob GETs with a 307 to this origin (another fake registry holding the blobs). */
+  redirectBlobsTo?: string;
+}
+
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-export async function startFakeRegistry(options: { auth?: FakeAuth; redirectBlobsTo?: string } = {}): Promise<FakeRegistry> {
-  const content = new Map<string, Buffer>();
-  const repoBlobs = new Map<string, Set<string>>();
-  const manifests = new Map<string, { body: Buffer; mediaType: string }>();
-  const uploads = new Map<string, Buffer[]>();
-  const faults: Fault[] = [];
-  const tokens = new Map<string, string[]>();
-  const requests: RequestRecord[] = [];
-  const tokenRequests: FakeRegistry['tokenRequests'] = [];
-  const state = { lie: undefined as string | undefined, host: '' };
-  const link = (repo: string, d: string): void => {
-    let set = repoBlobs.get(repo);
-    if (!set) repoBlobs.set(repo, (set = new Set()));
-    set.add(d);
-  };
-  const putManifest = (repo: string, ref: string, body: Buffer, mediaType: string): string => {
-    const d = sha(body);
-    manifests.set(`${repo}@${d}`, { body, mediaType });
-    manifests.set(`${repo}:${ref}`, { body, mediaType });
-    return d;
-  };
+interface State {
+  options: FakeRegistryOptions;
+  host: string;
+  lie?: string;
+  content: Map<string, Buffer>;
+  repoBlobs: Map<string, Set<string>>;
+  manifests: Map<string, { body: Buffer; mediaType: string }>;
+  uploads: Map<string, Buffer[]>;
+  faults: Fault[];
+  tokens: Map<string, string[]>;
+  requests: RequestRecord[];
+  tokenRequests: FakeRegistry['tokenRequests'];
+}
 
+interface Call {
+  req: IncomingMessage;
+  method: string;
+  url: URL;
+  body: Buffer;
+  send: (status: number, headers: Record<string, string | number>, payload?: Buffer) => void;
+  error: (status: number, code: string, headers?: Record<string, string>) => void;
+}
+
+function link(st: State, repo: string, d: string): void {
+  let set = st.repoBlobs.get(repo);
+  if (!set) st.repoBlobs.set(repo, (set = new Set()));
+  set.add(d);
+}
+
+function putManifest(st: State, repo: string, ref: string, body: Buffer, mediaType: string): string {
+  const d = sha(body);
+  st.manifests.set(`${repo}@${d}`, { body, mediaType });
+  st.manifests.set(`${repo}:${ref}`, { body, mediaType });
+  return d;
+}
+
+function manifestKey(repo: string, ref: string): string {
+  return ref.startsWith('sha256:') ? `${repo}@${ref}` : `${repo}:${ref}`;
+}
+
+function makeCall(req: IncomingMessage, res: ServerResponse, body: Buffer, st: State, cutAfter?: number): Call {
+  const method = req.method ?? 'GET';
+  const send: Call['send'] = (status, headers, payload = Buffer.alloc(0)) => {
+    if (cutAfter === undefined) return void res.writeHead(status, headers).end(method === 'HEAD' ? undefined : payload);
+    res.writeHead(status, { ...headers, 'content-length': payload.length });
+    res.write(payload.subarray(0, cutAfter), () => req.socket.destroy());
+  };
+  const error: Call['error'] = (status, code, headers = {}) =>
+    send(status, { 'content-type': 'application/json', ...headers }, Buffer.from(JSON.stringify({ errors: [{ code, message: code.toLowerCase().replace(/_/g, ' ') }] })));
+  return { req, method, url: new URL(req.url ?? '/', `http://${st.host}`), body, send, error };
+}
+
+function handle(st: State, req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+  const method = req.method ?? 'GET';
+  const path = new URL(req.url ?? '/', 'http://x').pathname;
+  st.requests.push({ method, path: req.url ?? '/', headers: req.headers });
+  const fault = st.faults.find((f) => (f.times ?? 1) > 0 && (f.match?.(method, path) ?? true));
+  if (fault !== undefined) {
+    fault.times = (fault.times ?? 1) - 1;
+    if (fault.reset === true) return void req.socket.destroy();
+    if (fault.cutAfter === undefined) return void res.writeHead(fault.status ?? 500, fault.headers).end(fault.body ?? '');
+  }
+  route(st, makeCall(req, res, body, st, fault?.cutAfter));
+}
+
+function route(st: State, c: Call): void {
+  const p = c.url.pathname;
+  if (p === '/token') return token(st, c);
+  const scopeRepo = /^\/v2\/(.+?)\/(?:manifests|blobs)\//.exec(p)?.[1];
+  const challenge = authorize(st, c.req, { repo: scopeRepo, action: c.method === 'GET' || c.method === 'HEAD' ? 'pull' : 'push' });
+  if (challenge !== undefined) return c.error(401, 'UNAUTHORIZED', { 'www-authenticate': challenge });
+  if (p === '/v2/' || p === '/v2') return c.send(200, { 'docker-distribution-api-version': 'registry/2.0' });
+  let m = /^\/v2\/(.+)\/blobs\/uploads\/(.*)$/.exec(p);
+  if (m) return upload(st, c, { repo: m[1]!, id: m[2]! });
+  m = /^\/v2\/(.+)\/blobs\/(sha256:[a-f0-9]{64})$/.exec(p);
+  if (m) return blob(st, c, { repo: m[1]!, digest: m[2]! });
+  m = /^\/v2\/(.+)\/manifests\/(.+)$/.exec(p);
+  if (m) return manifest(st, c, { repo: m[1]!, ref: m[2]! });
+  c.error(404, 'NAME_UNKNOWN');
+}
+
+function blob(st: State, c: Call, b: { repo: string; digest: string }): void {
+  const data = st.content.get(b.digest);
+  if (!st.repoBlobs.get(b.repo)?.has(b.digest) || !data) return c.error(404, 'BLOB_UNKNOWN');
+  if (st.options.redirectBlobsTo !== undefined && c.method === 'GET' && !c.url.searchParams.has('redirected')) {
+    return c.send(307, { location: `${st.options.redirectBlobsTo}${c.url.pathname}?redirected=1` });
+  }
+  const range = /^bytes=(\d+)-$/.exec(String(c.req.headers['range'] ?? ''));
+  if (range) {
+    const start = Number(range[1]);
+    return c.send(206, { 'content-range': `bytes ${start}-${data.length - 1}/${data.length}`, 'docker-content-digest': b.digest }, data.subarray(start));
+  }
+  c.send(200, { 'content-type': 'application/octet-stream', 'docker-content-digest': b.digest, 'content-length': data.length }, data);
+}
+
+function manifest(st: State, c: Call, m: { repo: string; ref: string }): void {
+  if (c.method === 'PUT') {
+    const d = putManifest(st, m.repo, m.ref, c.body, String(c.req.headers['content-type'] ?? ''));
+    return c.send(201, { 'docker-content-digest': d, location: `/v2/${m.repo}/manifests/${d}` });
+  }
+  const found = st.manifests.get(manifestKey(m.repo, m.ref));
+  if (!found) return c.error(404, 'MANIFEST_UNKNOWN');
+  const d = st.lie ?? sha(found.body);
+  c.send(200, { 'content-type': found.mediaType, 'docker-content-digest': d, 'content-length': found.body.length }, found.body);
+}
+
+function upload(st: State, c: Call, u: { repo: string; id: string }): void {
+  const loc = (id: string): string => `/v2/${u.repo}/blobs/uploads/${id}`;
+  if (c.method === 'POST') {
+    const mount = c.url.searchParams.get('mount');
+    const from = c.url.searchParams.get('from');
+    if (mount && from && st.repoBlobs.get(from)?.has(mount)) {
+      link(st, u.repo, mount);
+      return c.send(201, { location: `/v2/${u.repo}/blobs/${mount}`, 'docker-content-digest': mount });
+    }
+    const id = randomUUID();
+    st.uploads.set(id, []);
+    return c.send(202, { location: loc(id), range: '0-0', 'docker-upload-uuid': id });
+  }
+  const parts = st.uploads.get(u.id);
+  if (!parts) return c.error(404, 'BLOB_UPLOAD_UNKNOWN');
+  if (c.method === 'DELETE') return void (st.uploads.delete(u.id), c.send(204, {}));
+  if (c.body.length > 0) parts.push(c.body);
+  const size = parts.reduce((n, b) => n + b.length, 0);
+  if (c.method === 'PATCH') return c.send(202, { location: loc(u.id), range: `0-${Math.max(0, size - 1)}` });
+  const want = c.url.searchParams.get('digest');
+  const data = Buffer.concat(parts);
+  if (want !== sha(data)) return c.error(400, 'DIGEST_INVALID');
+  st.content.set(want, data);
+  link(st, u.repo, want);
+  st.uploads.delete(u.id);
+  c.send(201, { location: `/v2/${u.repo}/blobs/${want}`, 'docker-content-digest': want });
+}
+
+function basicUser(header: string): [string | undefined, string | undefined] {
+  const [user, pass] = Buffer.from(header.replace(/^Basic /, ''), 'base64').toString().split(':');
+  return [user, pass];
+}
+
+/** undefined when the request may pass; otherwise the WWW-Authenticate challenge to send. */
+function authorize(st: State, req: IncomingMessage, want: { repo: string | undefined; action: string }): string | undefined {
+  const auth = st.options.auth;
+  if (auth === undefined) return undefined;
+  const given = String(req.headers['authorization'] ?? '');
+  if (auth.scheme === 'basic') {
+    const [user, pass] = basicUser(given);
+    return given.startsWith('Basic ') && user !== undefined && auth.users[user] === pass ? undefined : 'Basic realm="fake"';
+  }
+  const granted = st.tokens.get(given.replace(/^Bearer /, ''));
+  const ok = given.startsWith('Bearer ') && granted !== undefined &&
+    (want.repo === undefined || granted.some((s) => s.startsWith(`repository:${want.repo}:`) && s.includes(want.action)));
+  if (ok) return undefined;
+  const scope = want.repo === undefined ? '' : `repository:${want.repo}:${want.action}`;
+  const realm = `http://${st.host}/token`;
+  return auth.challenge?.(realm, scope) ?? `Bearer realm="${realm}",service="fake"${scope ? `,scope="${scope}"` : ''}`;
+}
+
+function issue(st: State, c: Call, scopes: string[], field: 'token' | 'access_token'): void {
+  const t = randomUUID();
+  st.tokens.set(t, scopes);
+  c.send(200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ [field]: t, expires_in: 300 })));
+}
+
+function token(st: State, c: Call): void {
+  const auth = st.options.auth;
+  if (c.method === 'POST') {
+    const form = new URLSearchParams(c.body.toString());
+    const scopes = (form.get('scope') ?? '').split(' ').filter((x) => x !== '');
+    st.tokenRequests.push({ scopes, method: 'POST' });
+    const ok = form.get('grant_type') === 'refresh_token' && auth?.scheme === 'bearer' && (auth.refreshTokens ?? []).includes(form.get('refresh_token') ?? '');
+    return ok ? issue(st, c, scopes, 'access_token') : c.send(401, {}, Buffer.from('{"error":"invalid_grant"}'));
+  }
+  const given = String(c.req.headers['authorization'] ?? '');
+  const [user, pass] = basicUser(given);
+  const scopes = c.url.searchParams.getAll('scope');
+  st.tokenRequests.push({ ...(given ? { user } : {}), scopes, method: 'GET' });
+  if (given && (user === undefined || auth?.users[user] !== pass)) return c.send(401, {}, Buffer.from('{"details":"bad credentials"}'));
+  if (!given && auth?.scheme === 'bearer' && auth.anonymous !== true) return c.send(401, {}, Buffer.from('{}'));
+  issue(st, c, scopes, 'token');
+}
+
+export async function startFakeRegistry(options: FakeRegistryOptions = {}): Promise<FakeRegistry> {
+  const st: State = {
+    options, host: '', content: new Map(), repoBlobs: new Map(), manifests: new Map(), uploads: new Map(),
+    faults: [], tokens: new Map(), requests: [], tokenRequests: [],
+  };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
+    req.on('end', () => handle(st, req, res, Buffer.concat(chunks)));
   });
-
-  function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-    const url = new URL(req.url ?? '/', `http://${state.host}`);
-    const method = req.method ?? 'GET';
-    requests.push({ method, path: url.pathname + url.search, headers: req.headers });
-    const fault = faults.find((f) => (f.times ?? 1) > 0 && (f.match?.(method, url.pathname) ?? true));
-    if (fault !== undefined) {
-      fault.times = (fault.times ?? 1) - 1;
-      if (fault.reset === true) return void req.socket.destroy();
-      if (fault.cutAfter === undefined) {
-        res.writeHead(fault.status ?? 500, fault.headers).end(fault.body ?? '');
-        return;
-      }
-      return void serve(req, res, { method, url, body, cutAfter: fault.cutAfter });
-    }
-    serve(req, res, { method, url, body });
-  }
-
-  function serve(req: IncomingMessage, res: ServerResponse, r: { method: string; url: URL; body: Buffer; cutAfter?: number }): void {
-    const send = (status: number, headers: Record<string, string | number>, payload: Buffer = Buffer.alloc(0)): void => {
-      if (r.cutAfter !== undefined) {
-        res.writeHead(status, { ...headers, 'content-length': payload.length });
-        res.write(payload.subarray(0, r.cutAfter), () => req.socket.destroy());
-        return;
-      }
-      res.writeHead(status, headers).end(r.method === 'HEAD' ? undefined : payload);
-    };
-    const error = (status: number, code: string, headers: Record<string, string> = {}): void =>
-      send(status, { 'content-type': 'application/json', ...headers }, Buffer.from(JSON.stringify({ errors: [{ code, message: code.toLowerCase().replace(/_/g, ' ') }] })));
-    const p = r.url.pathname;
-    if (p === '/token') return void token(req, { url: r.url, body: r.body }, send);
-    const scopeRepo = /^\/v2\/(.+?)\/(?:manifests|blobs)\//.exec(p)?.[1];
-    const action = r.method === 'GET' || r.method === 'HEAD' ? 'pull' : 'push';
-    const challenge = authorize(req, scopeRepo, action);
-    if (challenge !== undefined) return error(401, 'UNAUTHORIZED', { 'www-authenticate': challenge });
-    if (p === '/v2/' || p === '/v2') return send(200, { 'docker-distribution-api-version': 'registry/2.0' });
-    let m = /^\/v2\/(.+)\/blobs\/uploads\/(.*)$/.exec(p);
-    if (m) return upload({ repo: m[1]!, id: m[2]!, ...r }, send, error);
-    m = /^\/v2\/(.+)\/blobs\/(sha256:[a-f0-9]{64})$/.exec(p);
-    if (m) {
-      const [, repo, d] = m as unknown as [string, string, string];
-      const data = content.get(d);
-      if (!repoBlobs.get(repo)?.has(d) || !data) return error(404, 'BLOB_UNKNOWN');
-      if (options.redirectBlobsTo !== undefined && r.method === 'GET' && !r.url.searchParams.has('redirected')) {
-        return send(307, { location: `${options.redirectBlobsTo}${p}?redirected=1` });
-      }
-      const range = /^bytes=(\d+)-$/.exec(String(req.headers['range'] ?? ''));
-      if (range) {
-        const start = Number(range[1]);
-        return send(206, { 'content-range': `bytes ${start}-${data.length - 1}/${data.length}`, 'docker-content-digest': d }, data.subarray(start));
-      }
-      return send(200, { 'content-type': 'application/octet-stream', 'docker-content-digest': d, 'content-length': data.length }, data);
-    }
-    m = /^\/v2\/(.+)\/manifests\/(.+)$/.exec(p);
-    if (m) {
-      const [, repo, ref] = m as unknown as [string, string, string];
-      const key = ref.startsWith('sha256:') ? `${repo}@${ref}` : `${repo}:${ref}`;
-      if (r.method === 'PUT') {
-        const mt = String(req.headers['content-type'] ?? '');
-        const d = putManifest(repo, ref, r.body, mt);
-        return send(201, { 'docker-content-digest': d, location: `/v2/${repo}/manifests/${d}` });
-      }
-      const found = manifests.get(key);
-      if (!found) return error(404, 'MANIFEST_UNKNOWN');
-      const d = state.lie ?? sha(found.body);
-      return send(200, { 'content-type': found.mediaType, 'docker-content-digest': d, 'content-length': found.body.length }, found.body);
-    }
-    error(404, 'NAME_UNKNOWN');
-  }
-
-  type Send = (status: number, headers: Record<string, string | number>, payload?: Buffer) => void;
-  type Err = (status: number, code: string) => void;
-
-  function upload(u: { repo: string; id: string; method: string; url: URL; body: Buffer }, send: Send, error: Err): void {
-    const loc = (id: string): string => `/v2/${u.repo}/blobs/uploads/${id}`;
-    if (u.method === 'POST') {
-      const mount = u.url.searchParams.get('mount');
-      const from = u.url.searchParams.get('from');
-      if (mount && from && repoBlobs.get(from)?.has(mount)) {
-        link(u.repo, mount);
-        return send(201, { location: `/v2/${u.repo}/blobs/${mount}`, 'docker-content-digest': mount });
-      }
-      const id = randomUUID();
-      uploads.set(id, []);
-      return send(202, { location: loc(id), range: '0-0', 'docker-upload-uuid': id });
-    }
-    const parts = uploads.get(u.id);
-    if (!parts) return error(404, 'BLOB_UPLOAD_UNKNOWN');
-    if (u.method === 'DELETE') return void (uploads.delete(u.id), send(204, {}));
-    if (u.body.length > 0) parts.push(u.body);
-    const size = parts.reduce((n, b) => n + b.length, 0);
-    if (u.method === 'PATCH') return send(202, { location: loc(u.id), range: `0-${Math.max(0, size - 1)}` });
-    const want = u.url.searchParams.get('digest');
-    const data = Buffer.concat(parts);
-    if (want !== sha(data)) return error(400, 'DIGEST_INVALID');
-    content.set(want, data);
-    link(u.repo, want);
-    uploads.delete(u.id);
-    send(201, { location: `/v2/${u.repo}/blobs/${want}`, 'docker-content-digest': want });
-  }
-
-  function authorize(req: IncomingMessage, repo: string | undefined, action: string): string | undefined {
-    const auth = options.auth;
-    if (auth === undefined) return undefined;
-    const given = String(req.headers['authorization'] ?? '');
-    if (auth.scheme === 'basic') {
-      const [user, pass] = Buffer.from(given.replace(/^Basic /, ''), 'base64').toString().split(':');
-      return given.startsWith('Basic ') && user !== undefined && auth.users[user] === pass ? undefined : 'Basic realm="fake"';
-    }
-    const scope = repo === undefined ? '' : `repository:${repo}:${action}`;
-    const granted = tokens.get(given.replace(/^Bearer /, ''));
-    const ok = given.startsWith('Bearer ') && granted !== undefined && (repo === undefined || granted.some((s) => s.startsWith(`repository:${repo}:`) && s.includes(action)));
-    if (ok) return undefined;
-    const realm = `http://${state.host}/token`;
-    return auth.challenge?.(realm, scope) ?? `Bearer realm="${realm}",service="fake"${scope ? `,scope="${scope}"` : ''}`;
-  }
-
-  function token(req: IncomingMessage, r: { url: URL; body: Buffer }, send: Send): void {
-    const auth = options.auth;
-    const url = r.url;
-    if (req.method === 'POST') {
-      const form = new URLSearchParams(r.body.toString());
-      const scopes = (form.get('scope') ?? '').split(' ').filter((x) => x !== '');
-      tokenRequests.push({ scopes, method: 'POST' });
-      const ok = form.get('grant_type') === 'refresh_token' && auth?.scheme === 'bearer' && (auth.refreshTokens ?? []).includes(form.get('refresh_token') ?? '');
-      if (!ok) return send(401, {}, Buffer.from('{"error":"invalid_grant"}'));
-      const t = randomUUID();
-      tokens.set(t, scopes);
-      return send(200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ access_token: t, expires_in: 300 })));
-    }
-    const given = String(req.headers['authorization'] ?? '');
-    const [user, pass] = Buffer.from(given.replace(/^Basic /, ''), 'base64').toString().split(':');
-    const scopes = url.searchParams.getAll('scope');
-    tokenRequests.push({ ...(given ? { user } : {}), scopes, method: req.method ?? 'GET' });
-    if (given && (user === undefined || auth?.users[user] !== pass)) return send(401, {}, Buffer.from('{"details":"bad credentials"}'));
-    if (!given && auth?.scheme === 'bearer' && auth.anonymous !== true) return send(401, {}, Buffer.from('{}'));
-    const t = randomUUID();
-    tokens.set(t, scopes);
-    send(200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ token: t, expires_in: 300 })));
-  }
-
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  st.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    get host() {
-      return state.host;
-    },
-    requests,
-    tokenRequests,
+    host: st.host,
+    requests: st.requests,
+    tokenRequests: st.tokenRequests,
     putBlob(repo, data) {
       const d = sha(data);
-      content.set(d, data);
-      link(repo, d);
+      st.content.set(d, data);
+      link(st, repo, d);
       return d;
     },
-    putManifest,
-    hasBlob: (repo, d) => repoBlobs.get(repo)?.has(d) === true,
-    manifest: (repo, ref) => manifests.get(ref.startsWith('sha256:') ? `${repo}@${ref}` : `${repo}:${ref}`),
-    inject: (f) => void faults.push(f),
-    lieAboutDigest: (d) => void (state.lie = d),
-    revokeTokens: () => tokens.clear(),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    putManifest: (repo, ref, body, mediaType) => putManifest(st, repo, ref, body, mediaType),
+    hasBlob: (repo, d) => st.repoBlobs.get(repo)?.has(d) === true,
+    manifest: (repo, ref) => st.manifests.get(manifestKey(repo, ref)),
+    inject: (f) => void st.faults.push(f),
+    lieAboutDigest: (d) => void (d === undefined ? delete st.lie : (st.lie = d)),
+    revokeTokens: () => st.tokens.clear(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
