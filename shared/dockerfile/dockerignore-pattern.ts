@@ -53,6 +53,67 @@ function escapedLiteral(c: string, inClass: boolean): string {
   return JS_SYNTAX.has(c) ? '\\' + c : c;
 }
 
+interface Compiler {
+  chars: string[];
+  i: number;
+  re: string;
+  kind: MatchKind;
+  inClass: boolean;
+}
+
+// A double star at c.i: the prefix or suffix match kinds, or an any-dirs group in the regexp.
+function doubleStar(c: Compiler): void {
+  const start = c.i;
+  c.i++;
+  if (c.chars[c.i + 1] === '/') c.i++;
+  if (c.i + 1 >= c.chars.length) {
+    if (c.kind === 'exact') c.kind = 'prefix';
+    else {
+      c.re += '[^]*';
+      c.kind = 'regexp';
+    }
+  } else {
+    c.re += '(?:[^]*/)?';
+    c.kind = 'regexp';
+  }
+  if (start === 0) c.kind = 'suffix';
+}
+
+/** Go's regexp reads `{n}`, `{n,}`, `{n,m}` as a repeat and any other brace as a literal. */
+function brace(c: Compiler, ch: string): void {
+  const rep = ch === '{' ? /^\{\d+(?:,\d*)?\}/.exec(c.chars.slice(c.i).join('')) : null;
+  if (!rep) {
+    c.re += '\\' + ch;
+    return;
+  }
+  // Go repeats a preceding `^` (an empty match); JS wants the anchor grouped first.
+  if (c.re.endsWith('^') && !c.re.endsWith('\\^') && !c.inClass) c.re = c.re.slice(0, -1) + '(?:^)';
+  c.re += rep[0];
+  c.i += rep[0].length - 1;
+}
+
+function step(c: Compiler): void {
+  const ch = c.chars[c.i] as string;
+  if (ch === '*' && c.chars[c.i + 1] === '*') doubleStar(c);
+  else if (ch === '*' || ch === '?') {
+    c.re += ch === '*' ? '[^/]*' : '[^/]';
+    c.kind = 'regexp';
+  } else if (ESCAPE.has(ch)) c.re += '\\' + ch;
+  else if (ch === '{' || ch === '}') brace(c, ch);
+  else if (ch === '\\') {
+    if (c.i + 1 < c.chars.length) {
+      c.i++;
+      c.re += escapedLiteral(c.chars[c.i] as string, c.inClass);
+      c.kind = 'regexp';
+    } else c.re += '\\\\';
+  } else if (ch === '[' || ch === ']') {
+    // A `]` outside a class is a literal for Go's regexp; JS needs it escaped.
+    c.re += ch === ']' && !c.inClass ? '\\]' : ch;
+    c.inClass = ch === '[';
+    c.kind = 'regexp';
+  } else c.re += ch;
+}
+
 /** Compile (BuildKit patternmatcher Pattern.compile with `/` as separator). */
 export function compilePattern(raw: string): Pattern {
   let p = cleanPath(raw.trim());
@@ -63,63 +124,12 @@ export function compilePattern(raw: string): Pattern {
     p = p.slice(1);
   }
   validateGlob(p);
-  const chars = Array.from(p);
-  let re = '^';
-  let kind: MatchKind = 'exact';
-  let inClass = false;
-  for (let i = 0; i < chars.length; i++) {
-    const ch = chars[i] as string;
-    if (ch === '*') {
-      if (chars[i + 1] === '*') {
-        const start = i;
-        i++;
-        if (chars[i + 1] === '/') i++;
-        if (i + 1 >= chars.length) {
-          if (kind === 'exact') kind = 'prefix';
-          else {
-            re += '[^]*';
-            kind = 'regexp';
-          }
-        } else {
-          re += '(?:[^]*/)?';
-          kind = 'regexp';
-        }
-        if (start === 0) kind = 'suffix';
-      } else {
-        re += '[^/]*';
-        kind = 'regexp';
-      }
-    } else if (ch === '?') {
-      re += '[^/]';
-      kind = 'regexp';
-    } else if (ESCAPE.has(ch)) re += '\\' + ch;
-    else if (ch === '{' || ch === '}') {
-      // Go's regexp reads `{n}`, `{n,}`, `{n,m}` as a repeat and any other brace as a literal.
-      const rep = ch === '{' ? /^\{\d+(?:,\d*)?\}/.exec(chars.slice(i).join('')) : null;
-      if (rep) {
-        // Go repeats a preceding `^` (an empty match); JS wants the anchor grouped first.
-        if (re.endsWith('^') && !re.endsWith('\\^') && !inClass) re = re.slice(0, -1) + '(?:^)';
-        re += rep[0];
-        i += rep[0].length - 1;
-      } else re += '\\' + ch;
-    }
-    else if (ch === '\\') {
-      if (i + 1 < chars.length) {
-        i++;
-        re += escapedLiteral(chars[i] as string, inClass);
-        kind = 'regexp';
-      } else re += '\\\\';
-    } else if (ch === '[' || ch === ']') {
-      // A `]` outside a class is a literal for Go's regexp; JS needs it escaped.
-      re += ch === ']' && !inClass ? '\\]' : ch;
-      inClass = ch === '[';
-      kind = 'regexp';
-    } else re += ch;
-  }
-  const pattern: Pattern = { cleaned: p, exclusion, kind, dirs: p.split('/') };
-  if (kind === 'regexp') {
+  const c: Compiler = { chars: Array.from(p), i: 0, re: '^', kind: 'exact', inClass: false };
+  for (; c.i < c.chars.length; c.i++) step(c);
+  const pattern: Pattern = { cleaned: p, exclusion, kind: c.kind, dirs: p.split('/') };
+  if (c.kind === 'regexp') {
     try {
-      pattern.regexp = new RegExp(re + '$', 'u');
+      pattern.regexp = new RegExp(c.re + '$', 'u');
     } catch (e) {
       pattern.invalid = `syntax error in pattern "${raw}": ${(e as Error).message}`;
     }

@@ -43,8 +43,9 @@ function expandKind(i: Instruction, x: Expanders): Instruction {
   const { word } = x;
   switch (i.kind) {
     case 'FROM': {
-      i.image = word(i.image);
-      if (i.image === '') throw new Error(`base name (${i.raw.replace(/^FROM\s+/i, '')}) should not be blank`);
+      const written = i.image;
+      i.image = word(written);
+      if (i.image === '') throw new Error(`base name (${written}) should not be blank`);
       if (i.platform !== undefined) i.platform = word(i.platform);
       return i;
     }
