@@ -2,14 +2,13 @@
 // context) and the build context with its .dockerignore (`<Dockerfile>.dockerignore` beside the
 // Dockerfile wins over the context's `.dockerignore`, as BuildKit).
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseDockerfile } from '../shared/dockerfile/parse.ts';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { loadDockerignore, parseDockerfile } from '../shared/dockerfile/index.ts';
 import type { Dockerfile } from '../shared/dockerfile/instructions/types.ts';
 import { KilnError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { dirContext } from './context/dir.ts';
 import type { BuildContext } from './context/types.ts';
-import { dockerignoreMatcher } from './context/dockerignore.ts';
 import type { ExecutorOptions } from './options.ts';
 
 export interface LoadedDockerfile {
@@ -38,14 +37,9 @@ export async function loadDockerfile(options: ExecutorOptions, logger: Logger): 
   });
 }
 
-export async function openContext(options: ExecutorOptions, contextDir: string, dockerfilePath: string, logger: Logger): Promise<BuildContext> {
-  const beside = join(dirname(resolve(contextDir, dockerfilePath)), `${basename(dockerfilePath)}.dockerignore`);
-  for (const file of [beside, join(contextDir, '.dockerignore')]) {
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (text === undefined) continue;
-    logger.info(`Using dockerignore file: ${file}`);
-    return await dirContext(contextDir, { excluded: dockerignoreMatcher(text) });
-  }
-  void options;
-  return await dirContext(contextDir);
+export async function openContext(contextDir: string, dockerfilePath: string, logger: Logger): Promise<BuildContext> {
+  const ignore = await loadDockerignore(contextDir, dockerfilePath);
+  if (ignore.source === undefined) return await dirContext(contextDir);
+  logger.info(`Using dockerignore file: ${ignore.source}`);
+  return await dirContext(contextDir, { excluded: (rel) => ignore.matches(rel) });
 }

@@ -50,7 +50,7 @@ export async function runBuild(options: ExecutorOptions, logger: Logger, io: Run
         hint: 'use --root-dir, or --target with a single stage',
       });
     }
-    const context = await openContext(options, contextDir, dockerfilePath, logger);
+    const context = await openContext(contextDir, dockerfilePath, logger);
     const results = new Map<number, StageOutput>();
     const summaries: { name: string; steps: StepSummary[] }[] = [];
     const stageRoots = new Map<number, string>();

@@ -65,6 +65,7 @@ export async function runStage(input: StageInput): Promise<StageOutput> {
   let config = stageConfig(baseConfig, { os: baseConfig.os, architecture: baseConfig.architecture }, { scratch: planned.base.kind === 'scratch' });
   const firstFs = planned.stage.instructions.find(needsRoot);
   if (firstFs !== undefined) await unpackBase(input, firstFs);
+  else logger.info('Skipping unpacking as no commands require it.');
   const settings: LayerSettings = { ...input.layers, root: input.workspace.root, ignore: input.ignore, format };
   const tracker: LayerTracker = { baseline: undefined, count: 0 };
   // RUN diffs against a walk taken after the base is on disk (and refreshed after each layer).

@@ -122,6 +122,15 @@ describe('executor build (busybox base)', () => {
     expect(i.config.Env).toContain('A=1');
   });
 
+  it('--custom-platform picks that platform from a multi-platform base and records it', () => {
+    const out = tempDir();
+    const r = build('metadata-only', ['--build-arg', `BASE=${env.images.busybox.multi}`, '--custom-platform', 'linux/arm64', '--no-push', '--insecure-pull', '--oci-layout-path', `${out}/oci`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Skipping unpacking as no commands require it.');
+    const cfg = JSON.parse(sh('skopeo', ['inspect', '--config', `oci:${out}/oci`])) as { architecture: string; os: string };
+    expect([cfg.os, cfg.architecture]).toEqual(['linux', 'arm64']);
+  });
+
   it('--reproducible gives the same digest twice and epoch timestamps', () => {
     const a = tempDir();
     const b = tempDir();
