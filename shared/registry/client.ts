@@ -31,6 +31,8 @@ export interface RegistryClientOptions {
   connectionsPerOrigin?: number;
   /** The system CA bundle (default /etc/ssl/certs/ca-certificates.crt). */
   systemCaBundle?: string;
+  /** Proxy loopback registries too when HTTP(S)_PROXY is set (default: never, as Go). */
+  proxyLoopback?: boolean;
   /** Jitter source, for tests. */
   random?: () => number;
 }
@@ -68,6 +70,7 @@ export function createRegistryClient(o: RegistryClientOptions): RegistryClient {
     env,
     ...(o.connectionsPerOrigin !== undefined ? { connectionsPerOrigin: o.connectionsPerOrigin } : {}),
     ...(o.systemCaBundle !== undefined ? { systemCaBundle: o.systemCaBundle } : {}),
+    ...(o.proxyLoopback !== undefined ? { proxyLoopback: o.proxyLoopback } : {}),
   });
   const keychain = createKeychain({
     env,

@@ -3,7 +3,7 @@
 // bundled roots, the system bundle, NODE_EXTRA_CA_CERTS and --registry-certificate.
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { KilnError } from '../errors.ts';
 import type { RegistryOptions } from './options.ts';
 
@@ -19,6 +19,8 @@ export interface TransportOptions {
   connectionsPerOrigin?: number;
   /** System CA bundle path (tests point it elsewhere). */
   systemCaBundle?: string;
+  /** Send loopback hosts through HTTP(S)_PROXY too (Go and Kiln bypass them by default). */
+  proxyLoopback?: boolean;
 }
 
 export interface Transport {
@@ -55,20 +57,19 @@ export function verifiesTls(host: string, direction: Direction, options: Registr
 }
 
 export function createTransport(t: TransportOptions): Transport {
-  const agents = new Map<string, Promise<Agent>>();
+  const agents = new Map<string, Promise<Dispatcher>>();
   const { options } = t;
-  const build = async (host: string, verify: boolean): Promise<Agent> => {
+  const build = async (host: string, verify: boolean): Promise<Dispatcher> => {
     const caKey = hostMatches(options.registryCertificates, host);
     const certKey = hostMatches(options.registryClientCerts, host);
     const ca = verify ? await caBundle(t, caKey === undefined ? undefined : options.registryCertificates[caKey]) : undefined;
     const client = certKey === undefined ? undefined : options.registryClientCerts[certKey];
     const cert = client === undefined ? undefined : await readPem(client.cert, `client certificate for ${host}`);
     const key = client === undefined ? undefined : await readPem(client.key, `client key for ${host}`);
-    return new Agent({
-      connections: t.connectionsPerOrigin ?? 8,
-      keepAliveTimeout: 30_000,
-      connect: { rejectUnauthorized: verify, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) },
-    });
+    const tls = { rejectUnauthorized: verify, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+    const base = { connections: t.connectionsPerOrigin ?? 8, keepAliveTimeout: 30_000, connect: tls };
+    const proxy = proxiesFor(host, t);
+    return proxy === undefined ? new Agent(base) : new EnvHttpProxyAgent({ ...base, ...proxy, requestTls: tls });
   };
   return {
     schemes: (registry, direction) => schemesFor(registry, direction, options),
@@ -76,7 +77,8 @@ export function createTransport(t: TransportOptions): Transport {
       const verify = verifiesTls(host, direction, options);
       const caKey = hostMatches(options.registryCertificates, host) ?? '';
       const certKey = hostMatches(options.registryClientCerts, host) ?? '';
-      const key = verify ? `verify|${caKey}|${certKey}` : `noverify|${certKey}`;
+      const proxied = proxiesFor(host, t) === undefined ? 'direct' : 'proxy';
+      const key = `${proxied}|${verify ? `verify|${caKey}` : 'noverify'}|${certKey}`;
       let agent = agents.get(key);
       if (agent === undefined) {
         agent = build(host, verify);
@@ -91,6 +93,19 @@ export function createTransport(t: TransportOptions): Transport {
       await Promise.all(all.map(async (a) => (await a.catch(() => undefined))?.close()));
     },
   };
+}
+
+/**
+ * HTTP_PROXY, HTTPS_PROXY and NO_PROXY (either case) from the environment Kiln was given, as
+ * Go's ProxyFromEnvironment reads them: loopback hosts never go through a proxy.
+ */
+export function proxiesFor(host: string, t: Pick<TransportOptions, 'env' | 'proxyLoopback'>): { httpProxy: string; httpsProxy: string; noProxy: string } | undefined {
+  const e = t.env;
+  const httpProxy = e['HTTP_PROXY'] ?? e['http_proxy'] ?? '';
+  const httpsProxy = e['HTTPS_PROXY'] ?? e['https_proxy'] ?? '';
+  if (httpProxy === '' && httpsProxy === '') return undefined;
+  if (isLoopback(host) && t.proxyLoopback !== true) return undefined;
+  return { httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy: e['NO_PROXY'] ?? e['no_proxy'] ?? '' };
 }
 
 async function caBundle(t: TransportOptions, extraFile: string | undefined): Promise<string[]> {
