@@ -2,7 +2,7 @@
 // exec form runs as is; shell form runs as [...shell, command]; a RUN whose command is a
 // single heredoc runs the body with the shell (a `#!` body as a script file the shell runs);
 // other heredocs are handed to the shell to interpret.
-import { heredocBody, parseHeredocMarker } from './parser/heredoc.ts';
+import { heredocBody, mustParseHeredocMarker as parseHeredocMarker } from './parser/heredoc.ts';
 import type { RunInstruction } from './instructions/types.ts';
 
 export interface RunCommandLine {

@@ -1,5 +1,5 @@
 // COPY and ADD (BuildKit parseCopy / parseAdd / parseSourcesAndDest).
-import { chompHeredoc, parseHeredocMarker } from '../parser/heredoc.ts';
+import { chompHeredoc, mustParseHeredocMarker as parseHeredocMarker } from '../parser/heredoc.ts';
 import { validateChmod } from './chmod.ts';
 import { parseList } from './command-form.ts';
 import { base, defined, fail, flagsOf, located, stringFlag, type ParseRequest } from './parse-context.ts';

@@ -25,6 +25,15 @@ export function parseHeredocMarker(word: string): HeredocMarker | undefined {
   return { name, chomp: m[2] === '-', expand: quotes(name) === quotes(raw[0] ?? '') };
 }
 
+/** parseHeredocMarker, with a malformed marker (`<<'EOF`) read as no heredoc (BuildKit MustParseHeredoc). */
+export function mustParseHeredocMarker(word: string): HeredocMarker | undefined {
+  try {
+    return parseHeredocMarker(word);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The heredoc markers of a logical line, in order. */
 export function heredocMarkersOf(line: string): HeredocMarker[] {
   let words: string[];
