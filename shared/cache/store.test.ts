@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { lock } from 'proper-lockfile';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -285,6 +286,37 @@ describe('corruption', () => {
     rmSync(join(dir, 'blobs', 'sha256', hexOf(sha256(l.gz))));
     await expect(store.put(ref('r.test/a:2'), amd64, lying)).rejects.toMatchObject({ code: 'E_DIGEST_MISMATCH' });
     expect(blobNames(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('the index lock', () => {
+  it('takes over a stale lock left by a killed writer', async () => {
+    const dir = testdir();
+    const store = openStore(dir, { logger: silentLogger, lock: { staleMs: 2000, timeoutMs: 10_000 } });
+    await store.put(ref('r.test/a:1'), amd64, testImage([randomLayer()]));
+    const lockDir = join(dir, 'index.json.lock');
+    mkdirSync(lockDir);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lockDir, old, old);
+    const started = Date.now();
+    await store.put(ref('r.test/b:1'), amd64, testImage([randomLayer()]));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await store.entries()).toHaveLength(2);
+    expect(existsSync(lockDir)).toBe(false);
+  });
+
+  it('waits for a live holder and gives up with E_LOCK, leaving the index untouched', async () => {
+    const dir = testdir();
+    const store = openStore(dir, { logger: silentLogger, lock: { staleMs: 10_000, timeoutMs: 600 } });
+    await store.put(ref('r.test/a:1'), amd64, testImage([randomLayer()]));
+    const before = readFileSync(join(dir, 'index.json'));
+    const release = await lock(join(dir, 'index.json'), { realpath: false });
+    onTestFinished(() => release().catch(() => {}));
+    await expect(store.put(ref('r.test/b:1'), amd64, testImage([randomLayer()]))).rejects.toMatchObject({ code: 'E_LOCK' });
+    expect(readFileSync(join(dir, 'index.json'))).toEqual(before);
+    await release();
+    await store.put(ref('r.test/b:1'), amd64, testImage([randomLayer()]));
+    expect(await store.entries()).toHaveLength(2);
   });
 });
 
