@@ -22,10 +22,10 @@ export interface RootChoice {
   kanikoDir: string;
 }
 
-/** The target stage's workspace. */
-export async function targetWorkspace(choice: RootChoice): Promise<Workspace> {
+/** The target stage's workspace. `detect` tells whether Kiln runs in a container (tests inject it). */
+export async function targetWorkspace(choice: RootChoice, detect: () => boolean = inContainer): Promise<Workspace> {
   if (choice.dir === '/') {
-    if (!inContainer() && !choice.force) {
+    if (!choice.force && !detect()) {
       throw new KilnError('E_USAGE', 'building with the root "/" outside a container would overwrite this machine\'s files', {
         hint: 'pass --root-dir DIR to build into a directory, or --force if you really mean it',
       });

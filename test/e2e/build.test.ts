@@ -143,6 +143,18 @@ describe('executor build (busybox base)', () => {
     expect(cfg.created).toBe('1970-01-01T00:00:00Z');
   });
 
+  it('--single-snapshot makes one layer of every change; --ignore-path keeps a path out', () => {
+    const ref = dest('single');
+    const r = build('whiteout', [...flags(env.images.busybox.v2s2, ref), '--single-snapshot', '--ignore-path', '/data/keep']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = inspectRaw(ref);
+    expect(m.layers).toHaveLength(2); // the base and one snapshot
+    const rootfs = unpack(ref);
+    expect(existsSync(`${rootfs}/data/keep`)).toBe(false); // ignored: never snapshotted
+    for (const gone of ['data/gone', 'data/top', 'etc/group']) expect(existsSync(`${rootfs}/${gone}`), gone).toBe(false);
+    expect(existsSync(`${rootfs}/etc/passwd`)).toBe(true);
+  });
+
   it('keeps the result media types of an OCI base', () => {
     const ref = dest('oci');
     const r = build('whiteout', flags(env.images.busybox.oci, ref));
