@@ -178,6 +178,16 @@ describe('executor build with a warmed --cache-dir', () => {
   });
 });
 
+describe('executor build push checks', () => {
+  it('checks push permission before building: no credentials for the destination fails fast', () => {
+    const r = build('whiteout', ['--build-arg', `BASE=${env.images.busybox.v2s2}`, '--insecure-pull', '--destination', `${env.tls.host}/kiln/e2e-denied:t`, '--registry-certificate', `${env.tls.host}=${env.tls.caFile}`], { env: { DOCKER_CONFIG: tempDir() } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/checking push permission for \S+kiln\/e2e-denied: .*401/);
+    expect(r.stderr).not.toContain('Unpacking rootfs');
+    expect(r.stderr).not.toContain('RUN mkdir');
+  });
+});
+
 describe('executor build safety', () => {
   it('a malicious base layer cannot write outside the root: escapes are refused naming the layer and entry, links stay inside', async () => {
     const { pushCraftedImage } = await import('./build-malicious.ts');
