@@ -1,34 +1,21 @@
-// ADD: local files and directories behave as COPY. Remote URLs, git sources and local
-// archives (which ADD extracts) arrive with issue 6; until then they fail clearly instead of
-// being copied as plain files.
-import { open } from 'node:fs/promises';
+// ADD: local files and directories behave as COPY; local archives are extracted, remote URLs
+// downloaded (with --checksum), git sources checked out: add-sources.ts.
 import type { AddInstruction } from '../../shared/dockerfile/instructions/types.ts';
-import { copyFromContext, notYet } from './copy.ts';
-import { resolveSources } from './copy-sources.ts';
+import { KilnError } from '../../shared/errors.ts';
+import { isGitSource } from './add-git.ts';
+import { isRemoteUrl } from './add-remote.ts';
+import { addSources, needsAddSources } from './add-sources.ts';
+import { copyFromContext, notYet, ownership } from './copy.ts';
 import type { Step } from './types.ts';
 
 export const add: Step<AddInstruction> = async (i, ctx) => {
   const what = `${ctx.file}:${i.loc.start}: ADD`;
-  if (i.sources.some((s) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith('git@'))) notYet(what, 'a remote source');
-  if (i.checksum !== undefined) notYet(what, '--checksum');
-  if (i.unpack !== false) {
-    for (const s of await resolveSources(ctx.context, i.sources, what)) {
-      if (!s.isDir && (await looksLikeArchive(s.host))) notYet(what, `extracting the archive ${s.rel}`);
-    }
+  const other = i.sources.find((s) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) && !isRemoteUrl(s) && !isGitSource(s));
+  if (other !== undefined) notYet(what, `the source scheme of "${other.replace(/:\/\/.*/, '://…')}"`);
+  if (i.checksum !== undefined && !i.sources.every((s) => isRemoteUrl(s) || isGitSource(s))) {
+    throw new KilnError('E_DOCKERFILE', `${what}: --checksum can only be used with HTTP(S) and git sources`);
   }
-  return await copyFromContext(i, ctx, what);
+  if (!(await needsAddSources(i, ctx, what))) return await copyFromContext(i, ctx, what);
+  if (i.exclude.length > 0) notYet(what, '--exclude with a URL, git or archive source');
+  return await addSources(i, ctx, { own: await ownership(i, ctx, what), what });
 };
-
-async function looksLikeArchive(path: string): Promise<boolean> {
-  const f = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(262);
-    const { bytesRead } = await f.read(b, 0, 262, 0);
-    const h = b.subarray(0, bytesRead);
-    const magic = [[0x1f, 0x8b], [0x42, 0x5a, 0x68], [0xfd, 0x37, 0x7a, 0x58, 0x5a], [0x28, 0xb5, 0x2f, 0xfd]];
-    if (magic.some((m) => m.every((v, k) => h[k] === v))) return true;
-    return h.subarray(257, 262).toString('latin1') === 'ustar';
-  } finally {
-    await f.close();
-  }
-}

@@ -65,7 +65,7 @@ async function isDirInRoot(root: string, path: string): Promise<boolean> {
   return (await lstat(host).catch(() => undefined))?.isDirectory() === true;
 }
 
-async function ownership(i: CopyInstruction | AddInstruction, ctx: StepContext, what: string): Promise<CopyOwnership> {
+export async function ownership(i: CopyInstruction | AddInstruction, ctx: StepContext, what: string): Promise<CopyOwnership> {
   let mode: number | undefined;
   if (i.chmod !== undefined) {
     if (!/^[0-7]{3,4}$/.test(i.chmod)) notYet(what, `a symbolic --chmod (${i.chmod})`);

@@ -1,0 +1,92 @@
+// ADD of a git repository (`https://host/repo.git#ref:subdir`, `git@host:repo.git#ref`,
+// `git://…`, `ssh://…`): a shallow fetch of the ref (default HEAD) with the `git` program into
+// a private temporary directory, checked out, `.git` removed unless --keep-git-dir. A
+// --checksum names the commit the ref must resolve to.
+import { spawn } from 'node:child_process';
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { KilnError, redactUrl } from '../../shared/errors.ts';
+
+export interface GitSource {
+  remote: string;
+  ref?: string;
+  subdir?: string;
+}
+
+/** BuildKit's test for a git source in ADD. */
+export function isGitSource(src: string): boolean {
+  if (src.startsWith('git@') || /^(git|ssh):\/\//i.test(src)) return true;
+  if (!/^https?:\/\//i.test(src)) return false;
+  const path = src.split('#')[0] as string;
+  return /\.git\/?$/.test(path);
+}
+
+export function parseGitSource(src: string): GitSource {
+  const hash = src.indexOf('#');
+  if (hash < 0) return { remote: src };
+  const remote = src.slice(0, hash);
+  const fragment = src.slice(hash + 1);
+  const colon = fragment.indexOf(':');
+  const ref = colon < 0 ? fragment : fragment.slice(0, colon);
+  const subdir = colon < 0 ? '' : fragment.slice(colon + 1);
+  return { remote, ...(ref !== '' ? { ref } : {}), ...(subdir !== '' ? { subdir } : {}) };
+}
+
+export interface Checkout {
+  /** Host path of what to copy (the subdir when one was given). */
+  host: string;
+  dispose(): Promise<void>;
+}
+
+export async function gitCheckout(src: GitSource, options: { keepGitDir: boolean; checksum?: string; what: string }): Promise<Checkout> {
+  const dir = await mkdtemp(join(tmpdir(), 'kiln-git-'));
+  const repo = join(dir, 'repo');
+  const shown = redactUrl(src.remote);
+  const git = (args: string[]): Promise<string> => runGit(args, { cwd: repo, what: `${options.what}: git ${args[0]} ${shown}` });
+  try {
+    await runGit(['init', '-q', repo], { cwd: dir, what: `${options.what}: git init` });
+    await git(['remote', 'add', 'origin', src.remote]);
+    const ref = src.ref ?? 'HEAD';
+    try {
+      await git(['fetch', '-q', '--depth=1', '--no-tags', 'origin', ref]);
+    } catch (e) {
+      if (!/^[0-9a-f]{7,40}$/.test(ref)) throw e;
+      await git(['fetch', '-q', '--no-tags', 'origin']); // a commit the server will not serve shallow
+    }
+    await git(['checkout', '-q', '--detach', /^[0-9a-f]{7,40}$/.test(ref) ? ref : 'FETCH_HEAD']);
+    await git(['submodule', 'update', '--init', '--recursive', '--depth=1', '-q']);
+    const commit = (await git(['rev-parse', 'HEAD'])).trim();
+    if (options.checksum !== undefined && !commit.startsWith(options.checksum.replace(/^sha1:/, ''))) {
+      throw new KilnError('E_DIGEST_MISMATCH', `${options.what}: ${shown}#${ref} is commit ${commit}, not the --checksum ${options.checksum}`);
+    }
+    if (!options.keepGitDir) await rm(join(repo, '.git'), { recursive: true, force: true });
+    const host = src.subdir !== undefined ? join(repo, posix.normalize('/' + src.subdir)) : repo;
+    if ((await lstat(host).catch(() => undefined))?.isDirectory() !== true) {
+      throw new KilnError('E_STEP', `${options.what}: ${shown}: "${src.subdir ?? ''}" is not a directory in the repository`);
+    }
+    return { host, dispose: () => rm(dir, { recursive: true, force: true }) };
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function runGit(args: string[], o: { cwd: string; what: string }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd: o.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', ...(process.env.SSH_AUTH_SOCK ? { SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK } : {}) },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', (e) => reject(new KilnError('E_STEP', `${o.what}: ${e.message}`, { cause: e, hint: 'ADD of a git repository needs the git program' })));
+    child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new KilnError('E_STEP', `${o.what}: ${redactUrl(err.trim().split('\n').slice(-3).join('; ')) || `exit code ${code}`}`));
+    });
+  });
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { isGitSource, parseGitSource } from './add-git.ts';
+import { displayUrl, fileName, isRemoteUrl, parseChecksum } from './add-remote.ts';
+
+describe('ADD source helpers', () => {
+  it('names a download from Content-Disposition, else the URL path, else index', () => {
+    expect(fileName('http://127.0.0.1/a/b/tool.tar.gz?sig=1', undefined)).toBe('tool.tar.gz');
+    expect(fileName('http://127.0.0.1/dl', 'attachment; filename="real name.txt"')).toBe('real name.txt');
+    expect(fileName('http://127.0.0.1/dl', "attachment; filename*=UTF-8''caf%C3%A9.txt")).toBe('café.txt');
+    expect(fileName('http://127.0.0.1/', undefined)).toBe('index');
+    expect(fileName('http://127.0.0.1/x/%2E%2E', 'attachment; filename="../../etc/passwd"')).toBe('passwd');
+  });
+
+  it('hides user info and query strings in messages', () => {
+    expect(displayUrl('https://user:pw@127.0.0.1/f.txt?X-Amz-Signature=abc')).toBe('https://***@127.0.0.1/f.txt?…');
+  });
+
+  it('parses --checksum values and rejects bad ones', () => {
+    expect(parseChecksum(`sha256:${'a'.repeat(64)}`, 'ADD')).toEqual({ algorithm: 'sha256', hex: 'a'.repeat(64) });
+    expect(parseChecksum(`sha512:${'b'.repeat(128)}`, 'ADD').algorithm).toBe('sha512');
+    expect(() => parseChecksum('sha256:abc', 'ADD')).toThrow(/invalid --checksum/);
+    expect(() => parseChecksum(`md5:${'a'.repeat(32)}`, 'ADD')).toThrow(/invalid --checksum/);
+  });
+
+  it('tells git sources from URLs as BuildKit does', () => {
+    expect(isGitSource('https://127.0.0.1/org/repo.git#main:docs')).toBe(true);
+    expect(isGitSource('git@127.0.0.1:org/repo.git')).toBe(true);
+    expect(isGitSource('git://127.0.0.1/repo')).toBe(true);
+    expect(isGitSource('https://127.0.0.1/file.tar.gz')).toBe(false);
+    expect(isRemoteUrl('https://127.0.0.1/file.tar.gz')).toBe(true);
+    expect(isRemoteUrl('local/file')).toBe(false);
+    expect(parseGitSource('https://127.0.0.1/r.git#v1.2:sub/dir')).toEqual({ remote: 'https://127.0.0.1/r.git', ref: 'v1.2', subdir: 'sub/dir' });
+    expect(parseGitSource('git://127.0.0.1/r.git#:sub')).toEqual({ remote: 'git://127.0.0.1/r.git', subdir: 'sub' });
+    expect(parseGitSource('git://127.0.0.1/r.git')).toEqual({ remote: 'git://127.0.0.1/r.git' });
+  });
+});
