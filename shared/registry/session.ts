@@ -141,8 +141,9 @@ async function doPing(registry: string, direction: Direction, deps: SessionDeps)
   const errors: unknown[] = [];
   for (const scheme of deps.transport.schemes(registry, direction)) {
     const url = `${scheme}://${registry}/v2/`;
+    const dispatcher = await deps.transport.dispatcher(registry, direction); // bad cert files fail here, not as network errors
     try {
-      const res = await request(url, { method: 'GET', headers: { 'user-agent': deps.userAgent }, dispatcher: await deps.transport.dispatcher(registry, direction) });
+      const res = await request(url, { method: 'GET', headers: { 'user-agent': deps.userAgent }, dispatcher });
       const challenge = pickChallenge(parseChallenges(header({ headers: res.headers }, 'www-authenticate')));
       await res.body.dump();
       if (res.statusCode === 200 || (res.statusCode === 401 && challenge !== undefined)) {

@@ -4,7 +4,7 @@
 // goes to a fresh registry so that neither side can skip or mount blobs.
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
@@ -111,6 +111,7 @@ async function kilnPush(image: Image, host: string, repo: string): Promise<void>
 }
 
 export async function run(): Promise<Row[]> {
+  const load = loadavg()[0] ?? 0;
   const work = mkdtempSync(join(tmpdir(), 'kiln-bench-registry-'));
   try {
     const layout = await makeLayout(join(work, 'layout'));
@@ -140,21 +141,21 @@ export async function run(): Promise<Row[]> {
       ratio: `${(median(t.skopeo) / median(t.kiln)).toFixed(2)}×`,
     });
     const rows = [row(`push ${LAYERS} × ${LAYER_BYTES / 2 ** 20} MiB layers (${mb.toFixed(0)} MB)`, push), row(`pull the same image`, pull)];
-    writeSection(rows);
+    writeSection(rows, load);
     return rows;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-function writeSection(rows: Row[]): void {
+function writeSection(rows: Row[], load: number): void {
   const file = new URL('./RESULTS.md', import.meta.url).pathname;
   const skopeoVersion = execFileSync('skopeo', ['--version'], { encoding: 'utf8' }).trim();
   const lines = [
     START,
     '## Registry push and pull (test/bench/registry.bench.ts)',
     '',
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown cpu'}, Node ${process.versions.node}, ${skopeoVersion}, Debian docker-registry (plain HTTP, loopback, filesystem storage), median of ${RUNS} runs.`,
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown cpu'}, Node ${process.versions.node}, ${skopeoVersion}, Debian docker-registry (plain HTTP, loopback, filesystem storage), median of ${RUNS} runs, Kiln and skopeo alternating; 1-minute load average ${load.toFixed(1)} when the run started (other work on the machine makes both slower).`,
     'Both tools read the image from an OCI layout on disk (push) or write its blobs to disk (pull), verify digests, and push to a fresh registry each run (no blob skipped or mounted). Layers are random, so gzip cannot shrink them. Ratio > 1 means Kiln is faster.',
     '',
     '| what | Kiln | skopeo copy | Kiln vs skopeo |',
