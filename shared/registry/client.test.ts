@@ -195,6 +195,23 @@ describe('registry client auth', () => {
     expect(reg.tokenRequests[0]?.scopes).toEqual(['repository:oauth/app:pull,push']);
   });
 
+  it('learns the challenge from a 401 when /v2/ itself is open', async () => {
+    const reg = await startFakeRegistry({ auth: { scheme: 'basic', users: { u: 'p' } }, openPing: true });
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-client-'));
+    onTestFinished(async () => {
+      await reg.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { username: 'u', password: 'p' } } }));
+    const client = createRegistryClient({ options: defaultRegistryOptions, logger: silentLogger, env: {}, dockerConfigDir: dir });
+    onTestFinished(() => client.close());
+    await client.push(await randomImage({ layers: 2 }), parseReference(`${reg.host}/open/ping:1`));
+    const unauthenticated = reg.requests.filter((r) => r.path.startsWith('/v2/open/') && r.headers['authorization'] === undefined);
+    expect(unauthenticated.length).toBeGreaterThan(0);
+    expect(unauthenticated.length).toBeLessThanOrEqual(3); // the first wave of parallel HEADs, then never again
+    expect(reg.requests.filter((r) => r.path.startsWith('/v2/open/')).length).toBeGreaterThan(8);
+  });
+
   it('copes with odd challenge spellings', async () => {
     const s = await setup({
       auth: { scheme: 'bearer', users: { u: 'p' }, challenge: (realm, scope) => `BEARER  Realm=${realm} , Service="odd \\"svc\\"",error="invalid_token",scope="${scope}"` },

@@ -85,6 +85,10 @@ export function createSession(deps: SessionDeps): Session {
       let res = await sendFollowing(req, p.origin, auth, deps);
       const again = res.status === 401 ? pickChallenge(parseChallenges(header(res, 'www-authenticate'))) : undefined;
       const base = p.challenge ?? again;
+      if (p.challenge === undefined && again !== undefined) {
+        // /v2/ was open but this repository is not: remember the challenge for later requests
+        pings.set(`${req.direction}|${req.registry}`, Promise.resolve({ ...p, challenge: again }));
+      }
       if (res.status === 401 && base !== undefined) {
         await res.body.dump();
         const extra = again?.params['scope']?.split(' ').filter((s) => s !== '') ?? [];

@@ -58,6 +58,8 @@ export interface FakeRegistryOptions {
   auth?: FakeAuth;
   /** Answer blob GETs with a 307 to this origin (another fake registry holding the blobs). */
   redirectBlobsTo?: string;
+  /** Answer GET /v2/ with 200 even when auth is set (some registries only guard repositories). */
+  openPing?: boolean;
 }
 
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -130,6 +132,7 @@ function handle(st: State, req: IncomingMessage, res: ServerResponse, body: Buff
 function route(st: State, c: Call): void {
   const p = c.url.pathname;
   if (p === '/token') return token(st, c);
+  if ((p === '/v2/' || p === '/v2') && st.options.openPing === true) return c.send(200, {});
   const scopeRepo = /^\/v2\/(.+?)\/(?:manifests|blobs)\//.exec(p)?.[1];
   const challenge = authorize(st, c.req, { repo: scopeRepo, action: c.method === 'GET' || c.method === 'HEAD' ? 'pull' : 'push' });
   if (challenge !== undefined) return c.error(401, 'UNAUTHORIZED', { 'www-authenticate': challenge });
