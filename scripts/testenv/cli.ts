@@ -35,7 +35,7 @@ async function up(): Promise<number> {
     say(`already running\nexport KILN_TESTENV=${CLI_STATE_FILE}`);
     return 0;
   }
-  rmSync(CLI_STATE_FILE, { force: true });
+  if (existsSync(CLI_STATE_FILE)) await down(); // dead, or of an older schema
   mkdirSync(dirname(CLI_STATE_FILE), { recursive: true });
   const fd = openSync(SERVE_LOG, 'w');
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'serve'], {
@@ -62,11 +62,14 @@ async function down(): Promise<number> {
     say('not running');
     return 0;
   }
-  const env = readEnvFile(CLI_STATE_FILE);
-  await stopGroup(env.pids.owner);
-  await Promise.all(env.pids.registries.map((pgid) => stopGroup(pgid)));
-  rmSync(CLI_STATE_FILE, { force: true });
-  rmSync(env.workDir, { recursive: true, force: true });
+  try {
+    const env = readEnvFile(CLI_STATE_FILE);
+    await stopGroup(env.pids.owner);
+    await Promise.all(env.pids.registries.map((pgid) => stopGroup(pgid)));
+    rmSync(env.workDir, { recursive: true, force: true });
+  } finally {
+    rmSync(CLI_STATE_FILE, { force: true });
+  }
   say('stopped');
   return 0;
 }

@@ -3,9 +3,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTokenServer, type TokenServer } from '../../test/helpers/token-server.ts';
-import { ensureLayout, pushBase } from './images/base-images.ts';
+import { ensureLayout, imagesSchema, pushBase } from './images/base-images.ts';
 import { copyToRegistry } from './images/push.ts';
-import { DEFAULT_CACHE_DIR } from './paths.ts';
+import { DEFAULT_CACHE_DIR, ENV_SCHEMA_VERSION } from './paths.ts';
 import { createPki, type Pki } from './pki.ts';
 import { startRegistry, type Registry } from './registry.ts';
 import type { ImageRefs, TestEnv } from './types.ts';
@@ -92,6 +92,10 @@ async function pushImages(s: Servers, cacheDir: string, certDir: string, passwor
   };
 }
 
+export function envSchema(): string {
+  return `v${ENV_SCHEMA_VERSION}+${imagesSchema()}`;
+}
+
 export async function startTestEnv(opts: StartTestEnvOptions = {}): Promise<RunningTestEnv> {
   const log = opts.log ?? (() => {});
   const workDir = mkdtempSync(join(tmpdir(), 'kiln-testenv-'));
@@ -113,6 +117,7 @@ export async function startTestEnv(opts: StartTestEnvOptions = {}): Promise<Runn
     const pushed = await pushImages(servers, opts.cacheDir ?? DEFAULT_CACHE_DIR, certDir, password, log);
     const common = { caFile: pki.ca.certFile, username: USERNAME, password };
     const env: TestEnv = {
+      schema: envSchema(),
       plain: { host: servers.plain.host },
       tls: { host: servers.tls.host, ...common, busybox: pushed.tlsBusybox },
       token: { host: servers.token.host, ...common, busybox: pushed.tokenBusybox, publicBusybox: pushed.publicBusybox, realm: servers.tokenServer.realm, service: TOKEN_SERVICE },

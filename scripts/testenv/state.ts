@@ -1,6 +1,7 @@
 // Reading a test environment's JSON and telling whether it is still running.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { envSchema } from './env.ts';
 import { REPO_ROOT } from './paths.ts';
 import { isAlive, probe } from './service.ts';
 import type { TestEnv } from './types.ts';
@@ -12,7 +13,7 @@ export function readEnvFile(file: string): TestEnv {
   return JSON.parse(readFileSync(file, 'utf8')) as TestEnv;
 }
 
-/** True when file describes an environment whose processes and registries all answer. */
+/** True when file describes an environment of the current schema whose processes and registries all answer. */
 export async function isLiveEnv(file: string): Promise<boolean> {
   if (!existsSync(file)) return false;
   let env: TestEnv;
@@ -21,6 +22,7 @@ export async function isLiveEnv(file: string): Promise<boolean> {
   } catch {
     return false;
   }
+  if (env.schema !== envSchema()) return false;
   if (!env.pids || !isAlive(env.pids.owner) || !env.pids.registries.every(isAlive)) return false;
   const ca = readFileSync(env.pki.caFile);
   const answers = await Promise.all([

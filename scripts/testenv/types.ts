@@ -27,6 +27,8 @@ export interface AuthRegistry {
 }
 
 export interface TestEnv {
+  /** Changes whenever the shape or the images change; a live environment of another schema is not reused. */
+  schema: string;
   /** Plain-HTTP registry, no auth. */
   plain: { host: string };
   /** HTTPS registry (self-signed CA) with htpasswd basic auth. */

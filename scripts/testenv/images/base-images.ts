@@ -15,6 +15,11 @@ export const DEBIAN_KEY = 'debian-bookworm-minbase-v3';
 const CREATED = '2024-01-01T00:00:00Z';
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** Part of TestEnv.schema: environments with other images are not reused. */
+export function imagesSchema(): string {
+  return `${BUSYBOX_KEY}+${DEBIAN_KEY}`;
+}
+
 export type BaseName = 'busybox' | 'debian';
 
 export interface CachedLayout {
