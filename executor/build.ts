@@ -10,15 +10,18 @@ import type { Logger } from '../shared/log.ts';
 import { parseReference, type Reference } from '../shared/reference/index.ts';
 import { createRegistryClient, type RegistryClient, type RegistryOptions } from '../shared/registry/index.ts';
 import { firstOf, layoutSource, registrySource, resolveImage } from '../shared/source/index.ts';
+import type { Dockerfile } from '../shared/dockerfile/index.ts';
 import { loadDockerfile, openContext } from './build-input.ts';
+import type { BuildContext } from './context/types.ts';
 import { stageWorkspace, targetWorkspace } from './build-root.ts';
 import type { ExecutorOptions } from './options.ts';
 import { mountSettingsFor } from './mounts/settings.ts';
-import { createPlan, type PlannedStage } from './plan.ts';
-import { createProgress } from './progress.ts';
+import { createPlan, type Plan, type PlannedStage } from './plan.ts';
+import { createProgress, type Progress } from './progress.ts';
 import { writeOutputs } from './push.ts';
 import { createIgnoreList } from './root/ignore-list.ts';
 import type { RunIo } from './root/run.ts';
+import type { Workspace } from './root/workspace.ts';
 import { runStage, type StageOutput } from './run-stage.ts';
 import { layerCacheFor } from './layer-cache/index.ts';
 import { logSummary, type StepSummary } from './summary.ts';
@@ -51,39 +54,7 @@ export async function runBuild(options: ExecutorOptions, logger: Logger, io: Run
       });
     }
     const context = await openContext(contextDir, dockerfilePath, logger);
-    const results = new Map<number, StageOutput>();
-    const summaries: { name: string; steps: StepSummary[] }[] = [];
-    const stageRoots = new Map<number, string>();
-    const mounts = mountSettingsFor({ cacheDir: options.cache.mountDir, secrets: options.secrets, env: process.env, dockerfile, context, stageRoots });
-    for (const planned of plan.stages) {
-      const workspace = planned.final ? target : await stageWorkspace(workDir, planned.stage.index, options.root.kanikoDir);
-      stageRoots.set(planned.stage.index, workspace.root);
-      const { base, baseName } = await resolveBase(planned, results, { registry: options.registry, platform, getClient, logger, cacheDir: options.cache.dir, cacheTtlMs: options.cache.ttlMs });
-      const ignore = createIgnoreList({
-        root: workspace.root, mode: workspace.mode, ignorePaths: options.snapshot.ignorePaths,
-        ignoreVarRun: options.snapshot.ignoreVarRun, contextDir: context.dir, kanikoDir: options.root.kanikoDir,
-      });
-      const out = await runStage({
-        planned, base, baseName, buildArgs: plan.buildArgs, workspace, ignore, context,
-        layers: {
-          dir: workDir, compression: options.layer.compression, snapshotMode: options.snapshot.mode,
-          ...(options.layer.compressionLevel !== undefined ? { level: options.layer.compressionLevel } : {}),
-          ...(options.reproducible ? { reproducible: { epoch: sourceDateEpoch() } } : {}),
-        },
-        singleSnapshot: options.snapshot.single,
-        created: createdTime(options.reproducible),
-        labels: options.labels,
-        file: dockerfile.file,
-        escapeToken: dockerfile.directives.escape,
-        ...(layerCache ? { layerCache: await layerCache.stage(planned.stage.index, planned.base, base) } : {}),
-        io,
-        logger,
-        mounts,
-        progress,
-      });
-      results.set(planned.stage.index, out);
-      summaries.push({ name: stageName(planned), steps: out.steps });
-    }
+    const { results, summaries } = await buildStages({ options, plan, dockerfile, platform, getClient, layerCache, target, context, workDir, io, logger, progress });
     const finalStage = plan.stages.find((p) => p.final);
     const image = finalStage === undefined ? undefined : results.get(finalStage.stage.index)?.image;
     if (image === undefined) throw new KilnError('E_INTERNAL', 'the target stage produced no image');
@@ -96,6 +67,60 @@ export async function runBuild(options: ExecutorOptions, logger: Logger, io: Run
     await client?.close();
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+interface StagesInput {
+  options: ExecutorOptions;
+  plan: Plan;
+  dockerfile: Dockerfile;
+  platform: Platform;
+  getClient: () => RegistryClient;
+  layerCache: ReturnType<typeof layerCacheFor>;
+  target: Workspace;
+  context: BuildContext;
+  workDir: string;
+  io: RunIo;
+  logger: Logger;
+  progress: Progress;
+}
+
+/** Build every planned stage in order; each gets its own root (the target stage the target root). */
+async function buildStages(b: StagesInput): Promise<{ results: Map<number, StageOutput>; summaries: { name: string; steps: StepSummary[] }[] }> {
+  const { options, plan, dockerfile, platform, getClient, layerCache, target, context, workDir, io, logger, progress } = b;
+  const results = new Map<number, StageOutput>();
+  const summaries: { name: string; steps: StepSummary[] }[] = [];
+  const stageRoots = new Map<number, string>();
+  const mounts = mountSettingsFor({ cacheDir: options.cache.mountDir, secrets: options.secrets, env: process.env, dockerfile, context, stageRoots });
+  for (const planned of plan.stages) {
+    const workspace = planned.final ? target : await stageWorkspace(workDir, planned.stage.index, options.root.kanikoDir);
+    stageRoots.set(planned.stage.index, workspace.root);
+    const { base, baseName } = await resolveBase(planned, results, { registry: options.registry, platform, getClient, logger, cacheDir: options.cache.dir, cacheTtlMs: options.cache.ttlMs });
+    const ignore = createIgnoreList({
+      root: workspace.root, mode: workspace.mode, ignorePaths: options.snapshot.ignorePaths,
+      ignoreVarRun: options.snapshot.ignoreVarRun, contextDir: context.dir, kanikoDir: options.root.kanikoDir,
+    });
+    const out = await runStage({
+      planned, base, baseName, buildArgs: plan.buildArgs, workspace, ignore, context,
+      layers: {
+        dir: workDir, compression: options.layer.compression, snapshotMode: options.snapshot.mode,
+        ...(options.layer.compressionLevel !== undefined ? { level: options.layer.compressionLevel } : {}),
+        ...(options.reproducible ? { reproducible: { epoch: sourceDateEpoch() } } : {}),
+      },
+      singleSnapshot: options.snapshot.single,
+      created: createdTime(options.reproducible),
+      labels: options.labels,
+      file: dockerfile.file,
+      escapeToken: dockerfile.directives.escape,
+      ...(layerCache ? { layerCache: await layerCache.stage(planned.stage.index, planned.base, base) } : {}),
+      io,
+      logger,
+      mounts,
+      progress,
+    });
+    results.set(planned.stage.index, out);
+    summaries.push({ name: stageName(planned), steps: out.steps });
+  }
+  return { results, summaries };
 }
 
 function parseDestinations(options: ExecutorOptions): Reference[] {

@@ -5,7 +5,7 @@ import type { Instruction } from '../shared/dockerfile/instructions/types.ts';
 import { expandInstruction } from '../shared/dockerfile/expand.ts';
 import { KilnError } from '../shared/errors.ts';
 import { appendLayers, withConfig, withHistory, withMediaTypes } from '../shared/image/index.ts';
-import type { Image } from '../shared/image/types.ts';
+import type { ConfigFile, Image } from '../shared/image/types.ts';
 import type { Logger } from '../shared/log.ts';
 import type { BuildContext } from './context/types.ts';
 import { createdBy } from './config/history.ts';
@@ -55,6 +55,17 @@ export interface StageOutput {
   steps: StepSummary[];
 }
 
+/** What changes while a stage runs its steps. */
+interface StageState {
+  config: ConfigFile;
+  image: Image;
+  cmdSet: boolean;
+  scope: StageScope;
+  settings: LayerSettings;
+  tracker: LayerTracker;
+  steps: StepSummary[];
+}
+
 export async function runStage(input: StageInput): Promise<StageOutput> {
   const { planned, logger } = input;
   const baseConfig = await input.base.config();
@@ -62,61 +73,67 @@ export async function runStage(input: StageInput): Promise<StageOutput> {
     throw new KilnError('E_NOT_IMPLEMENTED', `${input.file}:${planned.stage.from.loc.start}: running the ONBUILD triggers of ${input.baseName} is not implemented yet`);
   }
   const format = await formatOf(input);
-  let config = stageConfig(baseConfig, { os: baseConfig.os, architecture: baseConfig.architecture }, { scratch: planned.base.kind === 'scratch' });
   const firstFs = planned.stage.instructions.find(needsRoot);
   if (firstFs !== undefined) await unpackBase(input, firstFs);
   else logger.info('Skipping unpacking as no commands require it.');
-  const settings: LayerSettings = { ...input.layers, root: input.workspace.root, ignore: input.ignore, format };
-  const tracker: LayerTracker = { baseline: undefined, count: 0 };
+  const st: StageState = {
+    config: stageConfig(baseConfig, { os: baseConfig.os, architecture: baseConfig.architecture }, { scratch: planned.base.kind === 'scratch' }),
+    image: input.base,
+    cmdSet: false,
+    scope: new StageScope({ buildArgs: input.buildArgs, metaArgs: planned.metaArgs }),
+    settings: { ...input.layers, root: input.workspace.root, ignore: input.ignore, format },
+    tracker: { baseline: undefined, count: 0 },
+    steps: [],
+  };
   // RUN diffs against a walk taken after the base is on disk (and refreshed after each layer).
   const hasRun = planned.stage.instructions.some((i) => i.kind === 'RUN');
-  if (hasRun || (input.singleSnapshot && firstFs !== undefined)) tracker.baseline = takeSnapshot(input.workspace.root, input.ignore);
-  const singleBaseline = tracker.baseline;
-  const scope = new StageScope({ buildArgs: input.buildArgs, metaArgs: planned.metaArgs });
-  let image = input.base;
-  let cmdSet = false;
-  const steps: StepSummary[] = [];
-  for (const raw of planned.stage.instructions) {
-    const started = Date.now();
-    logger.info(raw.raw);
-    const instr = expandInstruction(raw, scope.getter(config), { escapeToken: input.escapeToken, file: input.file });
-    if (instr.kind === 'ARG') scope.declare(instr);
-    const line = createdBy(instr, { shell: shellOf(config), buildArgs: scope.declared() });
-    const probe = await input.layerCache?.probe(instr, { config, args: scope.declared(), context: input.context });
-    if (probe?.hit !== undefined) {
-      const hit = await applyCacheHit(probe.hit, { image, history: historyEntry(line, input.created), workspace: input.workspace, ignore: input.ignore, tracker, logger });
-      image = hit.image;
-      steps.push({ instruction: instr.raw, ms: Date.now() - started, layerSize: hit.layerSize, cacheHit: true });
-      continue;
-    }
-    const result = await runStep(instr, {
-      config, cmdSetInStage: cmdSet, root: input.workspace, buildArgs: [...scope.declared(), ...scope.proxies()],
-      context: input.context, io: input.io, logger, file: input.file, ...(input.mounts ? { mounts: input.mounts } : {}),
-    });
-    config = result.config;
-    if (instr.kind === 'CMD') cmdSet = true;
-    const changes = input.singleSnapshot ? { kind: 'none' as const } : result.changes;
-    if (changes.kind === 'unknown') logger.info('Taking snapshot of full filesystem...');
-    else if (changes.kind === 'paths') logger.info('Taking snapshot of files...');
-    const made = await layerForChanges(settings, tracker, changes);
-    const history = historyEntry(line, input.created);
-    if (made === undefined) {
-      if (changes.kind === 'unknown') logger.info('No files changed in this command, skipping snapshotting.');
-      image = withHistory(image, [history]);
-    } else {
-      image = appendLayers(image, [{ layer: made.layer, history }]);
-    }
-    await probe?.record({ layer: made?.layer, history });
-    steps.push({ instruction: instr.raw, ms: Date.now() - started, layerSize: made?.written.size, cacheHit: false });
-  }
+  if (hasRun || (input.singleSnapshot && firstFs !== undefined)) st.tracker.baseline = takeSnapshot(input.workspace.root, input.ignore);
+  const singleBaseline = st.tracker.baseline;
+  for (const raw of planned.stage.instructions) await runOneStep(input, st, raw);
   if (input.singleSnapshot && firstFs !== undefined) {
     logger.info('Taking snapshot of full filesystem...');
-    const made = await layerForChanges(settings, { baseline: singleBaseline, count: tracker.count }, { kind: 'unknown' });
-    if (made !== undefined) image = appendLayers(image, [{ layer: made.layer, history: historyEntry('SNAPSHOT (--single-snapshot)', input.created) }]);
+    const made = await layerForChanges(st.settings, { baseline: singleBaseline, count: st.tracker.count }, { kind: 'unknown' });
+    if (made !== undefined) st.image = appendLayers(st.image, [{ layer: made.layer, history: historyEntry('SNAPSHOT (--single-snapshot)', input.created) }]);
   }
-  const built = await image.config();
-  image = withConfig(image, finalConfig(built, config, { created: input.created, labels: planned.final ? input.labels : {} }));
-  return { image: withMediaTypes(image, format), steps };
+  const built = await st.image.config();
+  const image = withConfig(st.image, finalConfig(built, st.config, { created: input.created, labels: planned.final ? input.labels : {} }));
+  return { image: withMediaTypes(image, format), steps: st.steps };
+}
+
+/** One instruction: expand, (cache lookup), run, snapshot, layer + history. */
+async function runOneStep(input: StageInput, st: StageState, raw: Exclude<Instruction, { kind: 'FROM' }>): Promise<void> {
+  const { logger } = input;
+  const started = Date.now();
+  logger.info(raw.raw);
+  const instr = expandInstruction(raw, st.scope.getter(st.config), { escapeToken: input.escapeToken, file: input.file });
+  if (instr.kind === 'ARG') st.scope.declare(instr);
+  const line = createdBy(instr, { shell: shellOf(st.config), buildArgs: st.scope.declared() });
+  const probe = await input.layerCache?.probe(instr, { config: st.config, args: st.scope.declared(), context: input.context });
+  if (probe?.hit !== undefined) {
+    const hit = await applyCacheHit(probe.hit, { image: st.image, history: historyEntry(line, input.created), workspace: input.workspace, ignore: input.ignore, tracker: st.tracker, logger });
+    st.image = hit.image;
+    st.steps.push({ instruction: instr.raw, ms: Date.now() - started, layerSize: hit.layerSize, cacheHit: true });
+    return;
+  }
+  const result = await runStep(instr, {
+    config: st.config, cmdSetInStage: st.cmdSet, root: input.workspace, buildArgs: [...st.scope.declared(), ...st.scope.proxies()],
+    context: input.context, io: input.io, logger, file: input.file, ...(input.mounts ? { mounts: input.mounts } : {}),
+  });
+  st.config = result.config;
+  if (instr.kind === 'CMD') st.cmdSet = true;
+  const changes = input.singleSnapshot ? { kind: 'none' as const } : result.changes;
+  if (changes.kind === 'unknown') logger.info('Taking snapshot of full filesystem...');
+  else if (changes.kind === 'paths') logger.info('Taking snapshot of files...');
+  const made = await layerForChanges(st.settings, st.tracker, changes);
+  const history = historyEntry(line, input.created);
+  if (made === undefined) {
+    if (changes.kind === 'unknown') logger.info('No files changed in this command, skipping snapshotting.');
+    st.image = withHistory(st.image, [history]);
+  } else {
+    st.image = appendLayers(st.image, [{ layer: made.layer, history }]);
+  }
+  await probe?.record({ layer: made?.layer, history });
+  st.steps.push({ instruction: instr.raw, ms: Date.now() - started, layerSize: made?.written.size, cacheHit: false });
 }
 
 async function formatOf(input: StageInput): Promise<'oci' | 'docker'> {
