@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { type Digest, sha256 } from '../digest.ts';
+import { Readable } from 'node:stream';
+import { type Digest, sha256, VerifyingStream } from '../digest.ts';
 import { indexJson, MediaTypes, validateImage, type Image } from '../image/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { parseReference } from '../reference/index.ts';
@@ -267,5 +268,27 @@ describe('registry client auth', () => {
     expect(Buffer.concat(chunks).toString()).toBe('redirected blob');
     expect(storage.requests.some((r) => r.path.includes(digest))).toBe(true);
     expect(storage.requests.every((r) => r.headers['authorization'] === undefined)).toBe(true);
+  });
+});
+
+describe('pushing a layer whose bytes lie', () => {
+  it('fails with E_DIGEST_MISMATCH, not a network error, and does not retry it', async () => {
+    const s = await setup();
+    const good = await randomImage({ layers: 1, layerBytes: 50_000 });
+    const [layer] = await good.layers();
+    const liar: Image = {
+      ...good,
+      layers: async () => [{
+        ...layer!,
+        compressed: async () => {
+          const want = { digest: await layer!.digest(), size: await layer!.size(), what: 'the lying layer' };
+          return Readable.from([Buffer.alloc(want.size, 1)]).pipe(new VerifyingStream(want));
+        },
+      }],
+    };
+    const err = await s.client.push(liar, ref(s.reg, 'liar:1')).catch((e: Error) => e);
+    expect(err).toMatchObject({ code: 'E_DIGEST_MISMATCH' });
+    expect((err as Error).message).toContain('the lying layer');
+    expect(s.sleeps).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
 // on 401), redirects (Authorization dropped when the host changes) and error mapping.
 import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
+import { isKilnError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { type Challenge, parseChallenges, pickChallenge } from './challenge.ts';
 import { networkError, readDiagnostics, type RegistryHttpError, statusError } from './http-error.ts';
@@ -128,6 +129,7 @@ async function sendFollowing(req: RegistryRequest, origin: string, auth: string 
     try {
       res = await request(url, { method: req.method, headers, dispatcher, ...(body !== undefined ? { body } : {}) });
     } catch (cause) {
+      if (isKilnError(cause)) throw cause; // the request body failed (a layer that does not match its digest)
       throw networkError(cause, { registry: req.registry, method: req.method, url: stripQuery(url.href) });
     }
     const location = header({ headers: res.headers }, 'location');
