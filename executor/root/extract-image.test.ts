@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { sha256 } from '../../shared/digest.ts';
 import { layerFromFile } from '../../shared/image/index.ts';
@@ -38,8 +39,12 @@ describe('extractImage', () => {
       const dir = testdir();
       const root = testdir();
       const spoolDir = testdir();
-      const layers = (await threeLayers(dir)).map(layerFromFile);
-      const stats = await extractImage(layers, { root, ignore, mode: 'host', spoolDir: spool ? spoolDir : undefined });
+      const written = await threeLayers(dir);
+      const layers = written.map(layerFromFile);
+      const seen: number[] = [0, 0, 0];
+      const tap = (i: number) => new Transform({ transform(c: Buffer, _e, cb) { seen[i] = (seen[i] ?? 0) + c.length; cb(null, c); } });
+      const stats = await extractImage(layers, { root, ignore, mode: 'host', spoolDir: spool ? spoolDir : undefined, tap });
+      expect(seen).toEqual(written.map((w) => w.uncompressedSize));
       expect(stats.map((s) => s.entries)).toEqual([4, 3, 1]);
       expect(existsSync(join(root, 'etc/app/old.conf'))).toBe(false);
       expect(readFileSync(join(root, 'etc/app/new.conf'), 'utf8')).toBe('new');

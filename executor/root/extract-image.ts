@@ -4,7 +4,7 @@
 // lies fails the build before the image is used.
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingStream, type Digest } from '../../shared/digest.ts';
 import { isKilnError, KilnError } from '../../shared/errors.ts';
@@ -17,6 +17,8 @@ export interface ExtractImageOptions extends Omit<ExtractOptions, 'layerName'> {
   spoolDir?: string;
   /** How many layers to spool ahead of the one being extracted (default 1). */
   prefetch?: number;
+  /** A pass-through the tar of layer `index` flows through on its way to extraction (progress). */
+  tap?: (index: number, name: string) => Transform | undefined;
 }
 
 interface Spool {
@@ -39,12 +41,13 @@ export async function extractImage(layers: readonly Layer[], opts: ExtractImageO
       if (spool !== undefined) {
         const path = await spool.done;
         try {
-          results.push(await extractLayer(createReadStream(path, { highWaterMark: 1 << 20 }), { ...opts, layerName: name }));
+          const tar = createReadStream(path, { highWaterMark: 1 << 20 });
+          results.push(await extractLayer(tapped(tar, opts.tap?.(i, name)), { ...opts, layerName: name }));
         } finally {
           rmSync(path, { force: true });
         }
       } else {
-        results.push(await extractStreaming(layer, name, opts));
+        results.push(await extractStreaming(layer, name, { ...opts, tap: undefined }, opts.tap?.(i, name)));
       }
       opts.logger?.debug(`extracted layer ${name}`, { entries: results[i]?.entries, bytes: results[i]?.bytes });
     }
@@ -65,12 +68,18 @@ async function layerName(layer: Layer): Promise<string> {
   }
 }
 
-async function extractStreaming(layer: Layer, name: string, opts: ExtractImageOptions): Promise<ExtractStats> {
+function tapped(tar: Readable, tap: Transform | undefined): Readable {
+  if (tap === undefined) return tar;
+  tar.on('error', (e) => tap.destroy(e));
+  return tar.pipe(tap);
+}
+
+async function extractStreaming(layer: Layer, name: string, opts: ExtractImageOptions, tap: Transform | undefined): Promise<ExtractStats> {
   const want = await layer.diffId();
   const hash = new HashingStream();
   const source = await layer.uncompressed();
   source.on('error', (e) => hash.destroy(e));
-  const stats = await extractLayer(source.pipe(hash), { ...opts, layerName: name });
+  const stats = await extractLayer(tapped(source.pipe(hash), tap), { ...opts, layerName: name });
   checkDiffId(name, hash.digest(), want);
   return stats;
 }
