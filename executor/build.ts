@@ -98,11 +98,16 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
     const ignore = createIgnoreList({
       root: workspace.root, mode: workspace.mode, ignorePaths: options.snapshot.ignorePaths,
       ignoreVarRun: options.snapshot.ignoreVarRun, contextDir: context.dir, kanikoDir: options.root.kanikoDir,
+      // Kiln's own work files (layers, spooled pulls, stage roots) sit under the root "/" in a container.
+      extra: workspace.mode === 'container' ? [workDir] : [],
     });
     const out = await runStage({
       planned, base, baseName, buildArgs: plan.buildArgs, workspace, ignore, context,
       layers: {
-        dir: workDir, compression: options.layer.compression, snapshotMode: options.snapshot.mode,
+        // One directory per stage: each stage numbers its layer files from 1, and a later stage
+        // must not overwrite the files of an earlier stage's image (FROM <stage> uses them).
+        dir: await mkdtemp(join(workDir, `layers-${planned.stage.index}-`)),
+        compression: options.layer.compression, snapshotMode: options.snapshot.mode,
         ...(options.layer.compressionLevel !== undefined ? { level: options.layer.compressionLevel } : {}),
         ...(options.reproducible ? { reproducible: { epoch: sourceDateEpoch() } } : {}),
       },

@@ -11,7 +11,7 @@ import type { BuildContext } from './context/types.ts';
 import { createdBy } from './config/history.ts';
 import { shellOf } from './config/apply.ts';
 import type { PlannedStage } from './plan.ts';
-import { extractLayer } from './root/extract-layer.ts';
+import { extractImage } from './root/extract-image.ts';
 import type { IgnoreList } from './root/ignore-list.ts';
 import type { RunIo } from './root/run.ts';
 import { takeSnapshot } from './root/snapshot.ts';
@@ -146,13 +146,12 @@ async function unpackBase(input: StageInput, first: Instruction): Promise<void> 
   const layers = await input.base.layers();
   if (layers.length === 0) return;
   input.logger.info(`Unpacking rootfs as cmd ${first.raw} requires it.`);
-  for (const [i, layer] of layers.entries()) {
-    const digest = await layer.digest();
-    const task = input.progress?.start('Extracting', `layer ${i + 1}/${layers.length} ${digest.slice(7, 19)}`);
-    const tar = await layer.uncompressed();
-    await extractLayer(task === undefined ? tar : tar.pipe(counting(task)), {
-      root: input.workspace.root, ignore: input.ignore, mode: input.workspace.mode, layerName: `${digest} of ${input.baseName}`, logger: input.logger,
-    });
-  }
+  const { progress } = input;
+  // Layers stream in order; the next one is spooled to the work dir while one is extracted.
+  await extractImage(layers, {
+    root: input.workspace.root, ignore: input.ignore, mode: input.workspace.mode, logger: input.logger,
+    spoolDir: input.layers.dir, prefetch: 1,
+    ...(progress !== undefined ? { tap: (i: number, name: string) => counting(progress.start('Extracting', `layer ${i + 1}/${layers.length} ${name.slice(7, 19)} of ${input.baseName}`)) } : {}),
+  });
 }
 
