@@ -92,7 +92,8 @@ describe('writeLayer', () => {
     const c = testdir();
     makeTree(a);
     const out = join(testdir(), 'layer.tar');
-    await writeLayer({ root: a, paths: allPaths(a), out, compression: 'none', ignore });
+    const w = await writeLayer({ root: a, paths: allPaths(a), out, compression: 'none', ignore });
+    expect([w.digest, w.diffId, w.size, w.mediaType]).toEqual([sha256(readFileSync(out)), sha256(readFileSync(out)), readFileSync(out).length, 'application/vnd.oci.image.layer.v1.tar']);
     execFileSync('tar', ['--numeric-owner', '-xpf', out, '-C', c]);
     expect(view(c)).toEqual(view(a));
   });

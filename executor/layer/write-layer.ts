@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingStream, type Digest } from '../../shared/digest.ts';
-import { KilnError } from '../../shared/errors.ts';
+import { isKilnError, KilnError } from '../../shared/errors.ts';
 import { compressStream, MediaTypes, type Compression, type MediaType } from '../../shared/image/index.ts';
 import type { IgnoreList } from '../root/ignore-list.ts';
 import { layerEntries, planEntries, type XattrSource } from './layer-entries.ts';
@@ -54,21 +54,17 @@ export async function writeLayer(opts: WriteLayerOptions): Promise<WrittenLayer>
 /** Pack given entries (a step that knows exactly what it writes) into a layer file. */
 export async function writeLayerFromEntries(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, out: LayerOutput): Promise<WrittenLayer> {
   const diff = new HashingStream();
-  const blob = new HashingStream();
+  const blob = out.compression === 'none' ? undefined : new HashingStream(); // none: digest = diffID
+  const stages: NodeJS.ReadWriteStream[] = blob === undefined ? [diff] : [diff, compressStream(out.compression, out.level), blob];
   try {
-    await pipeline(
-      Readable.from(packTar(entries), { objectMode: false }),
-      diff,
-      compressStream(out.compression, out.level),
-      blob,
-      createWriteStream(out.out, { mode: 0o600 }),
-    );
+    await pipeline([Readable.from(packTar(entries), { objectMode: false }), ...stages, createWriteStream(out.out, { mode: 0o600 })]);
   } catch (cause) {
-    if ((cause as { code?: unknown }).code?.toString().startsWith('E_')) throw cause;
+    if (isKilnError(cause)) throw cause;
     throw new KilnError('E_IO', `writing layer ${out.out}: ${(cause as Error).message}`, { cause });
   }
+  const done = blob ?? diff;
   return {
-    path: out.out, digest: blob.digest(), diffId: diff.digest(), size: blob.size,
+    path: out.out, digest: done.digest(), diffId: diff.digest(), size: done.size,
     mediaType: layerMediaType(out.compression, out.format ?? 'oci'), uncompressedSize: diff.size,
   };
 }
