@@ -15,7 +15,8 @@ import { KilnError } from '../../shared/errors.ts';
 import { exitCodeOf, type RunIo, type RunResult, type RunSpec } from './run.ts';
 
 const SETUP = `set -e
-R=$1; RESOLV=$2; shift 2
+R=$1; RESOLV=$2; NET=$3; shift 3
+if [ "$NET" = none ]; then ip link set lo up 2>/dev/null || true; fi
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 mount -t tmpfs -o nosuid,mode=0755,size=65536k tmpfs "$R/dev"
 for d in null zero full random urandom tty; do : > "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
@@ -45,7 +46,7 @@ export async function runOnHost(rootDir: string, spec: RunSpec, io: RunIo): Prom
     const argv = [
       ...(spec.network === 'none' ? ['--net'] : []),
       '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child',
-      '/bin/sh', '-c', SETUP, 'kiln-run', rootDir, scaffold.resolvCopy ?? '',
+      '/bin/sh', '-c', SETUP, 'kiln-run', rootDir, scaffold.resolvCopy ?? '', spec.network,
       'setpriv', `--regid=${spec.user.gid}`, `--groups=${groups.join(',')}`, '--',
       'env', '-i', '--', ...spec.env,
       'unshare', `--root=${rootDir}`, `--wd=${spec.workdir}`, `--setuid=${spec.user.uid}`, '--', ...spec.argv,

@@ -79,11 +79,13 @@ describe('runCommand in host mode', () => {
     for (const p of ['proc', 'dev', 'sys', 'etc/resolv.conf']) expect(existsSync(join(root, p))).toBe(false);
   });
 
-  it('RUN --network=none has no network interfaces but loopback', async () => {
+  it('RUN --network=none has no network interfaces but loopback, and loopback is up (as Docker)', async () => {
     const root = busyboxRoot();
     const c = capture();
-    await runCommand({ root, mode: 'host' }, spec(['/bin/sh', '-c', 'ls /sys/class/net'], { network: 'none' }), c.io, silentLogger);
-    expect(c.text().trim()).toBe('lo');
+    await runCommand({ root, mode: 'host' }, spec(['/bin/sh', '-c', 'ls /sys/class/net; cat /sys/class/net/lo/operstate /sys/class/net/lo/flags'], { network: 'none' }), c.io, silentLogger);
+    const [ifaces, , flags] = c.text().trim().split('\n');
+    expect(ifaces).toBe('lo');
+    expect(Number(flags) & 1).toBe(1); // IFF_UP
   });
 
   it('refuses a root whose /proc is a link out of it', async () => {
