@@ -64,6 +64,25 @@ describe('pull retries through a fault proxy', () => {
   });
 });
 
+describe('slow registries', () => {
+  it('fetches layers in parallel: four delayed blobs take about one delay', async () => {
+    const p = await proxy();
+    const { client } = makeClient(env);
+    const ref = parseReference(`${p.host}/slow/${unique()}:1`);
+    await client.push(await randomImage({ layers: 4 }), ref);
+    const img = await client.image(ref, amd64);
+    await img.config();
+    p.inject({ match: isBlobGet, times: 4, action: { kind: 'delay', ms: 400 } });
+    const started = Date.now();
+    await Promise.all((await img.layers()).map(async (l) => {
+      for await (const _ of await l.compressed()) void _;
+    }));
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(400);
+    expect(took).toBeLessThan(1500); // one after another would take at least 1600
+  });
+});
+
 describe('push economy and retries through a fault proxy', () => {
   it('re-pushing skips every blob the registry has', async () => {
     const p = await proxy();
