@@ -9,11 +9,10 @@ export interface Challenge {
   params: Record<string, string>;
 }
 
-const TOKEN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]+/y;
-
 /** Parse every challenge in a WWW-Authenticate header value. Unparseable tails are ignored. */
 export function parseChallenges(header: string | undefined): Challenge[] {
   if (header === undefined) return [];
+  const TOKEN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]+/y; // sticky: its lastIndex is this call's cursor
   const out: Challenge[] = [];
   let i = 0;
   const s = header;
