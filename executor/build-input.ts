@@ -18,12 +18,8 @@ export interface LoadedDockerfile {
   contextDir: string;
 }
 
-export async function loadDockerfile(options: ExecutorOptions, logger: Logger): Promise<LoadedDockerfile> {
-  const source = options.context.source;
-  if (source.kind !== 'dir') {
-    throw new KilnError('E_NOT_IMPLEMENTED', `--context ${source.kind}://: only local directory contexts are implemented yet`);
-  }
-  const contextDir = source.path;
+/** `contextDir`: the local context directory, or where a remote context was fetched (context/fetch-context.ts). */
+export async function loadDockerfile(options: ExecutorOptions, contextDir: string, logger: Logger): Promise<LoadedDockerfile> {
   const given = options.dockerfile === '' ? 'Dockerfile' : options.dockerfile;
   const candidates = isAbsolute(given) ? [given] : [resolve(given), join(contextDir, given)];
   for (const path of candidates) {

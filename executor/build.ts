@@ -13,7 +13,8 @@ import { firstOf, layoutSource, registrySource, resolveImage } from '../shared/s
 import type { Dockerfile } from '../shared/dockerfile/index.ts';
 import { loadDockerfile, openContext } from './build-input.ts';
 import type { BuildContext } from './context/types.ts';
-import { stageWorkspace, targetWorkspace } from './build-root.ts';
+import { inContainer, stageWorkspace, targetWorkspace } from './build-root.ts';
+import { fetchContext } from './context/fetch-context.ts';
 import type { ExecutorOptions } from './options.ts';
 import { mountSettingsFor } from './mounts/settings.ts';
 import { createPlan, type Plan, type PlannedStage } from './plan.ts';
@@ -27,10 +28,24 @@ import { layerCacheFor } from './layer-cache/index.ts';
 import { logSummary, type StepSummary } from './summary.ts';
 
 export async function runBuild(options: ExecutorOptions, logger: Logger, io: RunIo = { stdout: process.stdout, stderr: process.stderr }): Promise<void> {
+  parseDestinations(options); // usage errors before a context is fetched
+  const root = options.root;
+  const fetched = await fetchContext({
+    ...options.context, env: process.env, containerMode: root.dir === '/' && (root.force || inContainer()),
+    kanikoDir: root.kanikoDir, stdin: process.stdin, cwd: process.cwd(), logger,
+  });
+  try {
+    await buildIn(options, fetched.dir, logger, io);
+  } finally {
+    await fetched.dispose();
+  }
+}
+
+async function buildIn(options: ExecutorOptions, contextDir: string, logger: Logger, io: RunIo): Promise<void> {
   const started = Date.now();
   const destinations = parseDestinations(options);
   const platform = options.platform ?? defaultPlatform();
-  const { dockerfile, contextDir, path: dockerfilePath } = await loadDockerfile(options, logger);
+  const { dockerfile, path: dockerfilePath } = await loadDockerfile(options, contextDir, logger);
   const plan = createPlan(dockerfile, {
     buildArgs: options.buildArgs, platform, buildPlatform: defaultPlatform(),
     skipUnusedStages: options.skipUnusedStages, ...(options.target !== undefined ? { target: options.target } : {}),

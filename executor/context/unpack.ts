@@ -1,0 +1,42 @@
+// Unpacking a context archive (plain tar, gzip or zstd: sniffed from the first bytes, as
+// kaniko's UnpackCompressedTar) into a directory with the build root's safe extractor: no
+// entry, symlink or hardlink can write outside it. Streams end to end: memory stays flat
+// whatever the size of the context.
+import type { Readable } from 'node:stream';
+import { isKilnError, KilnError } from '../../shared/errors.ts';
+import { decompressStream } from '../../shared/image/index.ts';
+import type { Logger } from '../../shared/log.ts';
+import { extractLayer, type ExtractStats } from '../root/extract-layer.ts';
+import { IgnoreList } from '../root/ignore-list.ts';
+
+export interface UnpackOptions {
+  /** The context as the user wrote it (redacted), for messages. */
+  what: string;
+  logger: Logger;
+}
+
+/** Unpack a (possibly compressed) tar stream into `dir`, which must exist and be empty. */
+export async function unpackContext(input: Readable, dir: string, options: UnpackOptions): Promise<ExtractStats> {
+  const tar = decompressStream();
+  input.on('error', (e) => tar.destroy(e));
+  input.pipe(tar);
+  try {
+    return await extractLayer(tar, {
+      root: dir,
+      ignore: new IgnoreList(),
+      mode: 'host',
+      layerName: 'context',
+      logger: options.logger,
+      xattrOps: null,
+    });
+  } catch (cause) {
+    input.destroy();
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    const why = inner.replace(/^extracting layer context: /, '');
+    const code = isKilnError(cause) && cause.code !== 'E_LAYER' ? cause.code : 'E_CONTEXT';
+    throw new KilnError(code, `unpacking the build context ${options.what}: ${why}`, {
+      cause,
+      ...(code === 'E_CONTEXT' ? { hint: 'the context must be a tar archive, plain or compressed with gzip or zstd' } : {}),
+    });
+  }
+}
