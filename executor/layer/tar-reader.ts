@@ -65,6 +65,11 @@ class ByteReader {
     while (need > 0) need -= (await this.some(need)).length;
   }
 
+  /** Stop reading: a stream source is destroyed (an abandoned download must not linger). */
+  async close(): Promise<void> {
+    await this.#it.return?.();
+  }
+
   /** Read to the end (so hashes over the whole stream complete). */
   async drain(): Promise<void> {
     this.#off = this.#buf.length;
@@ -85,6 +90,14 @@ interface Pending {
 /** Iterate over the entries of an uncompressed tar stream. */
 export async function* readTar(source: AsyncIterable<Buffer | string>): AsyncGenerator<TarEntry> {
   const r = new ByteReader(source);
+  try {
+    yield* entries(r);
+  } finally {
+    await r.close();
+  }
+}
+
+async function* entries(r: ByteReader): AsyncGenerator<TarEntry> {
   let global = new Map<string, Buffer>();
   let pending: Pending = {};
   for (;;) {

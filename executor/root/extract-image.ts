@@ -79,9 +79,13 @@ async function extractStreaming(layer: Layer, name: string, opts: ExtractImageOp
   const hash = new HashingStream();
   const source = await layer.uncompressed();
   source.on('error', (e) => hash.destroy(e));
-  const stats = await extractLayer(tapped(source.pipe(hash), tap), { ...opts, layerName: name });
-  checkDiffId(name, hash.digest(), want);
-  return stats;
+  try {
+    const stats = await extractLayer(tapped(source.pipe(hash), tap), { ...opts, layerName: name });
+    checkDiffId(name, hash.digest(), want);
+    return stats;
+  } finally {
+    source.destroy(); // a failed extraction must not leave the download open
+  }
 }
 
 function spoolLayer(layer: Layer, path: string): Spool {

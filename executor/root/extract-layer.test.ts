@@ -162,6 +162,12 @@ describe('extractLayer', () => {
     await expect(extract(testdir(), [file(`${tooDeep}/leaf`, 'x')])).rejects.toMatchObject({ code: 'E_LAYER', message: expect.stringContaining('extracting layer sha256:test: entry') });
   });
 
+  test('a failed extraction destroys its source stream', async () => {
+    const src = tarReadable([file('../escape', 'x'), file('after', 'y')]);
+    await expect(extractLayer(src, { root: testdir(), mode: 'host', layerName: 'l', ignore: new IgnoreList() })).rejects.toMatchObject({ code: 'E_UNSAFE_PATH' });
+    expect(src.destroyed).toBe(true);
+  });
+
   test('long names (PAX path) and deep trees', async () => {
     const root = testdir();
     const long = Array.from({ length: 30 }, (_, i) => `component-${i}`).join('/') + '/' + 'f'.repeat(200);

@@ -77,6 +77,55 @@ function median(xs: number[]): number {
 
 const mbs = (bytes: number, s: number): string => `${(bytes / 1e6 / s).toFixed(0)} MB/s (${s.toFixed(2)} s)`;
 
+interface Ctx { work: string; src: string; tar: string; tarBytes: number; files: number; ignore: IgnoreList }
+
+async function extractRow(c: Ctx): Promise<Row> {
+  const kiln: number[] = [];
+  const gnu: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const a = join(c.work, `x-kiln-${i}`);
+    const b = join(c.work, `x-gnu-${i}`);
+    mkdirSync(a);
+    mkdirSync(b);
+    kiln.push(await timeAsync(() => extractLayer(createReadStream(c.tar, { highWaterMark: 1 << 20 }), { root: a, ignore: c.ignore, mode: 'host', layerName: 'bench', xattrOps: null })));
+    gnu.push(time(() => execFileSync('tar', ['--numeric-owner', '-xpf', c.tar, '-C', b])));
+    rmSync(b, { recursive: true, force: true });
+    rmSync(a, { recursive: true, force: true });
+  }
+  return { what: `extract ${c.files} files, ${(c.tarBytes / 1e6).toFixed(0)} MB tar`, kiln: mbs(c.tarBytes, median(kiln)), reference: `GNU tar -xpf: ${mbs(c.tarBytes, median(gnu))}`, note: 'from page cache, sync writes' };
+}
+
+function walkRow(c: Ctx): Row {
+  const root = c.src;
+  const entries = takeSnapshot(root, c.ignore).entries.size;
+  const walk = median(Array.from({ length: RUNS }, () => time(() => takeSnapshot(root, c.ignore))));
+  const find = median(Array.from({ length: RUNS }, () => time(() => execSync(`find ${root} -printf '%m %U %G %s %T@ %C@ %i %l\\n' > /dev/null`))));
+  const findNames = median(Array.from({ length: RUNS }, () => time(() => execSync(`find ${root} > /dev/null`))));
+  const eps = (n: number, s: number): string => `${(n / s / 1000).toFixed(0)}k entries/s (${(s * 1000).toFixed(0)} ms)`;
+  return { what: `snapshot walk, ${entries} entries`, kiln: eps(entries, walk), reference: `find -printf (lstat): ${eps(entries, find)}; find (names): ${eps(entries, findNames)}`, note: 'readdirSync(withFileTypes) + lstatSync' };
+}
+
+async function writeRows(c: Ctx): Promise<Row[]> {
+  const rows: Row[] = [];
+  const paths = [...takeSnapshot(c.src, c.ignore).entries.keys()];
+  const kilnTimes = async (out: string, compression: 'gzip' | 'none', level?: number): Promise<number> => {
+    const ts: number[] = [];
+    for (let i = 0; i < RUNS; i++) ts.push(await timeAsync(() => writeLayer({ root: c.src, paths, out, compression, level })));
+    return median(ts);
+  };
+  for (const level of [1, 6]) {
+    const out = join(c.work, `l${level}.tar.gz`);
+    const k = await kilnTimes(out, 'gzip', level);
+    const g = median(Array.from({ length: RUNS }, () => time(() => execSync(`tar --numeric-owner -cf - -C ${c.src} . | gzip -${level} > ${c.work}/ref.tar.gz`))));
+    const mb = (f: string): string => `${(statSync(f).size / 1e6).toFixed(0)} MB`;
+    rows.push({ what: `write layer tar+gzip -${level}`, kiln: `${mbs(c.tarBytes, k)} → ${mb(out)}`, reference: `tar \\| gzip -${level}: ${mbs(c.tarBytes, g)} → ${mb(`${c.work}/ref.tar.gz`)}`, note: 'MB/s of uncompressed tar; Kiln also hashes diffID and digest (Node\'s zlib is Chromium\'s)' });
+  }
+  const plain = await kilnTimes(join(c.work, 'plain.tar'), 'none');
+  const gtar = median(Array.from({ length: RUNS }, () => time(() => execFileSync('tar', ['--numeric-owner', '-cf', join(c.work, 'ref.tar'), '-C', c.src, '.']))));
+  rows.push({ what: 'write layer, uncompressed', kiln: mbs(c.tarBytes, plain), reference: `GNU tar -cf: ${mbs(c.tarBytes, gtar)}`, note: 'Kiln also computes the sha256' });
+  return rows;
+}
+
 export async function run(): Promise<Row[]> {
   const work = mkdtempSync(join(tmpdir(), 'kiln-bench-fs-'));
   const ignore = new IgnoreList(['/proc', '/sys', '/dev']);
@@ -87,49 +136,8 @@ export async function run(): Promise<Row[]> {
     const { files } = realTree(src) ?? makeTree(src);
     const tar = join(work, 'layer.tar');
     execFileSync('tar', ['--numeric-owner', '-cf', tar, '-C', src, '.']);
-    const tarBytes = statSync(tar).size;
-
-    const kilnX: number[] = [];
-    const gnuX: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const a = join(work, `x-kiln-${i}`);
-      const b = join(work, `x-gnu-${i}`);
-      mkdirSync(a);
-      mkdirSync(b);
-      kilnX.push(await timeAsync(() => extractLayer(createReadStream(tar, { highWaterMark: 1 << 20 }), { root: a, ignore, mode: 'host', layerName: 'bench', xattrOps: null })));
-      gnuX.push(time(() => execFileSync('tar', ['--numeric-owner', '-xpf', tar, '-C', b])));
-      rmSync(b, { recursive: true, force: true });
-      if (i < RUNS - 1) rmSync(a, { recursive: true, force: true });
-    }
-    rows.push({ what: `extract ${files} files, ${(tarBytes / 1e6).toFixed(0)} MB tar`, kiln: mbs(tarBytes, median(kilnX)), reference: `GNU tar -xpf: ${mbs(tarBytes, median(gnuX))}`, note: 'from page cache, sync writes' });
-
-    const root = join(work, `x-kiln-${RUNS - 1}`);
-    const entries = takeSnapshot(root, ignore).entries.size;
-    const walk = median(Array.from({ length: RUNS }, () => time(() => takeSnapshot(root, ignore))));
-    const find = median(Array.from({ length: RUNS }, () => time(() => execSync(`find ${root} -printf '%m %U %G %s %T@ %C@ %i %l\\n' > /dev/null`))));
-    const findNames = median(Array.from({ length: RUNS }, () => time(() => execSync(`find ${root} > /dev/null`))));
-    const eps = (n: number, s: number): string => `${(n / s / 1000).toFixed(0)}k entries/s (${(s * 1000).toFixed(0)} ms)`;
-    rows.push({ what: `snapshot walk, ${entries} entries`, kiln: eps(entries, walk), reference: `find -printf (lstat): ${eps(entries, find)}; find (names): ${eps(entries, findNames)}`, note: 'readdirSync(withFileTypes) + lstatSync' });
-
-    const paths = [...takeSnapshot(src, ignore).entries.keys()];
-    for (const level of [1, 6]) {
-      const out = join(work, `l${level}.tar.gz`);
-      const ts: number[] = [];
-      for (let i = 0; i < RUNS; i++) ts.push(await timeAsync(() => writeLayer({ root: src, paths, out, compression: 'gzip', level })));
-      const k = median(ts);
-      const size = statSync(out).size;
-      const g = median(Array.from({ length: RUNS }, () => time(() => execSync(`tar --numeric-owner -cf - -C ${src} . | gzip -${level} > ${work}/ref.tar.gz`))));
-      const gsize = statSync(`${work}/ref.tar.gz`).size;
-      rows.push({ what: `write layer tar+gzip -${level}`, kiln: `${mbs(tarBytes, k)} → ${(size / 1e6).toFixed(0)} MB`, reference: `tar \\| gzip -${level}: ${mbs(tarBytes, g)} → ${(gsize / 1e6).toFixed(0)} MB`, note: 'MB/s of uncompressed tar; Kiln also hashes diffID and digest (Node\'s zlib is Chromium\'s)' });
-    }
-    const plain = median(await (async () => {
-      const ts: number[] = [];
-      for (let i = 0; i < RUNS; i++) ts.push(await timeAsync(() => writeLayer({ root: src, paths, out: join(work, 'plain.tar'), compression: 'none' })));
-      return ts;
-    })());
-    const gtar = median(Array.from({ length: RUNS }, () => time(() => execFileSync('tar', ['--numeric-owner', '-cf', join(work, 'ref.tar'), '-C', src, '.']))));
-    rows.push({ what: 'write layer, uncompressed', kiln: mbs(tarBytes, plain), reference: `GNU tar -cf: ${mbs(tarBytes, gtar)}`, note: 'Kiln also computes the sha256' });
-    rows.push(...(await bigLayer(work, ignore)));
+    const c: Ctx = { work, src, tar, tarBytes: statSync(tar).size, files, ignore };
+    rows.push(await extractRow(c), walkRow(c), ...(await writeRows(c)), ...(await bigLayer(work, ignore)));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
