@@ -7,6 +7,7 @@ import { ensureLayout, imagesSchema, pushBase } from './images/base-images.ts';
 import { copyToRegistry } from './images/push.ts';
 import { DEFAULT_CACHE_DIR, ENV_SCHEMA_VERSION } from './paths.ts';
 import { createPki, type Pki } from './pki.ts';
+import { assertTools } from './preflight.ts';
 import { startRegistry, type Registry } from './registry.ts';
 import { sweepOrphans } from './sweep.ts';
 import type { ImageRefs, TestEnv } from './types.ts';
@@ -99,6 +100,7 @@ export function envSchema(): string {
 
 export async function startTestEnv(opts: StartTestEnvOptions = {}): Promise<RunningTestEnv> {
   const log = opts.log ?? (() => {});
+  assertTools();
   for (const dir of sweepOrphans()) log(`removed ${dir} (its run ended without teardown)`);
   const workDir = mkdtempSync(join(tmpdir(), 'kiln-testenv-'));
   const password = `pw-${Math.random().toString(36).slice(2, 12)}`;
