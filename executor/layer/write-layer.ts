@@ -7,6 +7,7 @@ import { HashingStream, type Digest } from '../../shared/digest.ts';
 import { isKilnError, KilnError } from '../../shared/errors.ts';
 import { compressStream, MediaTypes, type Compression, type MediaType } from '../../shared/image/index.ts';
 import type { IgnoreList } from '../root/ignore-list.ts';
+import { layerXattrSource } from '../root/xattr.ts';
 import { layerEntries, planEntries, type XattrSource } from './layer-entries.ts';
 import { packTar, type PackEntry } from './tar-pack.ts';
 
@@ -30,7 +31,12 @@ export interface WriteLayerOptions extends LayerOutput {
   /** --reproducible: mtimes clamped to this epoch (seconds; 0 zeroes them). */
   reproducible?: { epoch: number };
   ignore?: IgnoreList;
-  xattrs?: XattrSource;
+  /**
+   * Where xattrs come from. Default: security.capability read from disk when the native
+   * binding loads (as Docker); pass layerXattrSource(store) to add what extraction recorded,
+   * or null to write none.
+   */
+  xattrs?: XattrSource | null;
 }
 
 /** What layerFromFile (shared/image) wraps into a Layer. */
@@ -47,7 +53,8 @@ export interface WrittenLayer {
 
 export async function writeLayer(opts: WriteLayerOptions): Promise<WrittenLayer> {
   const items = planEntries(opts);
-  const entries = layerEntries(items, { root: opts.root, epoch: opts.reproducible?.epoch, xattrs: opts.xattrs });
+  const xattrs = opts.xattrs === undefined ? layerXattrSource(undefined) : (opts.xattrs ?? undefined);
+  const entries = layerEntries(items, { root: opts.root, epoch: opts.reproducible?.epoch, xattrs });
   return writeLayerFromEntries(entries, opts);
 }
 
