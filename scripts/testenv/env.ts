@@ -1,4 +1,5 @@
 // Start the whole test environment: three registries, the token issuer, the base images.
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,13 +99,49 @@ export function envSchema(): string {
   return `v${ENV_SCHEMA_VERSION}+${imagesSchema()}`;
 }
 
-export async function startTestEnv(opts: StartTestEnvOptions = {}): Promise<RunningTestEnv> {
-  const log = opts.log ?? (() => {});
-  assertTools();
-  for (const dir of sweepOrphans()) log(`removed ${dir} (its run ended without teardown)`);
-  const workDir = mkdtempSync(join(tmpdir(), 'kiln-testenv-'));
-  const password = `pw-${Math.random().toString(36).slice(2, 12)}`;
+interface Parts {
+  workDir: string;
+  pki: Pki;
+  certDir: string;
+  dockerConfigDir: string;
+  password: string;
+  servers: Servers;
+  pushed: Awaited<ReturnType<typeof pushImages>>;
+}
+
+function describeEnv(p: Parts): TestEnv {
+  const { servers, pushed, pki } = p;
+  const common = { caFile: pki.ca.certFile, username: USERNAME, password: p.password };
+  return {
+    schema: envSchema(),
+    plain: { host: servers.plain.host },
+    tls: { host: servers.tls.host, ...common, busybox: pushed.tlsBusybox },
+    token: {
+      host: servers.token.host,
+      ...common,
+      busybox: pushed.tokenBusybox,
+      publicBusybox: pushed.publicBusybox,
+      realm: servers.tokenServer.realm,
+      service: TOKEN_SERVICE,
+    },
+    dockerConfigDir: p.dockerConfigDir,
+    certDir: p.certDir,
+    pki: {
+      caFile: pki.ca.certFile,
+      serverCertFile: pki.server.certFile,
+      serverKeyFile: pki.server.keyFile,
+      tokenSignerCertFile: pki.tokenSigner.certFile,
+      tokenSignerKeyFile: pki.tokenSigner.keyFile,
+    },
+    images: pushed.images,
+    workDir: p.workDir,
+    pids: { registries: [servers.plain.pgid, servers.tls.pgid, servers.token.pgid], owner: process.pid },
+  };
+}
+
+async function startInDir(workDir: string, opts: StartTestEnvOptions, log: (l: string) => void): Promise<RunningTestEnv> {
   const t0 = Date.now();
+  const password = `pw-${randomBytes(8).toString('hex')}`;
   const pki = createPki(join(workDir, 'pki'));
   const certDir = join(workDir, 'certs');
   mkdirSync(certDir);
@@ -119,31 +156,27 @@ export async function startTestEnv(opts: StartTestEnvOptions = {}): Promise<Runn
     const dockerConfigDir = join(workDir, 'docker');
     writeDockerConfig(dockerConfigDir, [servers.tls.host, servers.token.host], password);
     const pushed = await pushImages(servers, opts.cacheDir ?? DEFAULT_CACHE_DIR, certDir, password, log);
-    const common = { caFile: pki.ca.certFile, username: USERNAME, password };
-    const env: TestEnv = {
-      schema: envSchema(),
-      plain: { host: servers.plain.host },
-      tls: { host: servers.tls.host, ...common, busybox: pushed.tlsBusybox },
-      token: { host: servers.token.host, ...common, busybox: pushed.tokenBusybox, publicBusybox: pushed.publicBusybox, realm: servers.tokenServer.realm, service: TOKEN_SERVICE },
-      dockerConfigDir,
-      certDir,
-      pki: {
-        caFile: pki.ca.certFile,
-        serverCertFile: pki.server.certFile,
-        serverKeyFile: pki.server.keyFile,
-        tokenSignerCertFile: pki.tokenSigner.certFile,
-        tokenSignerKeyFile: pki.tokenSigner.keyFile,
-      },
-      images: pushed.images,
-      workDir,
-      pids: { registries: [servers.plain.pgid, servers.tls.pgid, servers.token.pgid], owner: process.pid },
-    };
+    const env = describeEnv({ workDir, pki, certDir, dockerConfigDir, password, servers, pushed });
     const file = join(workDir, 'testenv.json');
     writeFileSync(file, JSON.stringify(env, null, 2));
     log(`test environment ready in ${Date.now() - t0} ms: ${file}`);
     return { env, file, stop };
   } catch (err) {
     await stop();
+    throw err;
+  }
+}
+
+/** Start registries, token issuer and base images in a new temp dir; stop() undoes it all. */
+export async function startTestEnv(opts: StartTestEnvOptions = {}): Promise<RunningTestEnv> {
+  const log = opts.log ?? (() => {});
+  assertTools();
+  for (const dir of sweepOrphans()) log(`removed ${dir} (its run ended without teardown)`);
+  const workDir = mkdtempSync(join(tmpdir(), 'kiln-testenv-'));
+  try {
+    return await startInDir(workDir, opts, log);
+  } catch (err) {
+    rmSync(workDir, { recursive: true, force: true });
     throw err;
   }
 }
