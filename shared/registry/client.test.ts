@@ -116,6 +116,17 @@ describe('registry client against a fake registry', () => {
     expect((err as Error).message).toMatch(/linux\/amd64, linux\/arm64\/v8/);
   });
 
+  it('memoises images per reference and platform, but not failures', async () => {
+    const s = await setup();
+    await expect(s.client.image(ref(s.reg, 'memo:1'), amd64)).rejects.toMatchObject({ status: 404 });
+    const img = await randomImage();
+    await s.client.push(img, ref(s.reg, 'memo:1'));
+    const first = await s.client.image(ref(s.reg, 'memo:1'), amd64);
+    const requests = s.reg.requests.length;
+    expect(await s.client.image(ref(s.reg, 'memo:1'), amd64)).toBe(first);
+    expect(s.reg.requests.length).toBe(requests);
+  });
+
   it('rejects a manifest whose Docker-Content-Digest lies', async () => {
     const s = await setup();
     await s.client.push(await randomImage(), ref(s.reg, 'x:1'));

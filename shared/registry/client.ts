@@ -43,7 +43,8 @@ export interface Repository {
 }
 
 export interface RegistryClient {
-  /** The image for `platform` (an index is resolved with selectManifest). */
+  /** The image for `platform` (an index is resolved with selectManifest). Memoised per client:
+   * every stage of one build sees the same image for a tag. */
   image(ref: Reference, options: { platform: Platform }): Promise<Image>;
   /** The index at ref (E_MANIFEST when ref is a single image). */
   index(ref: Reference): Promise<ImageIndex>;
@@ -89,12 +90,23 @@ export function createRegistryClient(o: RegistryClientOptions): RegistryClient {
   };
   const origins = new WeakMap<Layer, LayerOrigin>();
   const pushState = createPushState(origins);
+  const images = new Map<string, Promise<Image>>();
+  const image = (ref: Reference, platform: Platform): Promise<Image> => {
+    const key = `${ref.toString()}|${platform.os}/${platform.architecture}/${platform.variant ?? ''}`;
+    let hit = images.get(key);
+    if (hit === undefined) {
+      hit = remoteImage(ctx, ref, { platform, origins });
+      hit.catch(() => images.delete(key));
+      images.set(key, hit);
+    }
+    return hit;
+  };
   const pushDefaults = (p: PushOptions | undefined): PushOptions => ({
     ignoreImmutableTagErrors: o.options.pushIgnoreImmutableTagErrors === true,
     ...p,
   });
   return {
-    image: (ref, { platform }) => remoteImage(ctx, ref, { platform, origins }),
+    image: (ref, { platform }) => image(ref, platform),
     index: (ref) => remoteIndex(ctx, ref, origins),
     head: (ref) => headManifest(ctx, ref),
     manifest: (ref) => getManifest(ctx, ref),
