@@ -36,11 +36,13 @@ interface Scaffold {
   createdFiles: string[];
   resolvCopy: string | undefined;
   tmp: string;
-  etcTimes?: { atime: Date; mtime: Date };
+  /** /etc's times before the placeholder, and its mtime right after it was created. */
+  etcTimes?: { atimeMs: number; mtimeMs: number; afterCreateMs: number };
 }
 
 export async function runOnHost(rootDir: string, spec: RunSpec, io: RunIo): Promise<RunResult> {
   const scaffold = await prepareRoot(rootDir);
+  let result: RunResult | undefined;
   try {
     const groups = spec.user.groups.length > 0 ? spec.user.groups : [spec.user.gid];
     const argv = [
@@ -57,7 +59,7 @@ export async function runOnHost(rootDir: string, spec: RunSpec, io: RunIo): Prom
     });
     child.stdout.pipe(io.stdout, { end: false });
     child.stderr.pipe(io.stderr, { end: false });
-    return await new Promise<RunResult>((resolve, reject) => {
+    result = await new Promise<RunResult>((resolve, reject) => {
       child.on('error', (e) =>
         reject(new KilnError('E_RUN', `${spec.description}: starting unshare: ${e.message}`, {
           cause: e,
@@ -67,8 +69,10 @@ export async function runOnHost(rootDir: string, spec: RunSpec, io: RunIo): Prom
       child.on('close', (code, signal) => resolve(exitCodeOf(code, signal)));
     });
   } finally {
-    await cleanupRoot(rootDir, scaffold);
+    const restored = await cleanupRoot(rootDir, scaffold);
+    if (result !== undefined) result.timesRestored = restored;
   }
+  return result;
 }
 
 async function prepareRoot(rootDir: string): Promise<Scaffold> {
@@ -102,19 +106,30 @@ async function prepareResolvConf(rootDir: string, s: Scaffold): Promise<void> {
   if (host?.isFile() === true) await copyFile('/etc/resolv.conf', copy);
   else await writeFile(copy, '');
   if (st === undefined) {
-    s.etcTimes = { atime: etcSt.atime, mtime: etcSt.mtime };
     await writeFile(target, '', { mode: 0o644 });
+    const after = await lstat(etc);
+    s.etcTimes = { atimeMs: etcSt.atimeMs, mtimeMs: etcSt.mtimeMs, afterCreateMs: after.mtimeMs };
     s.createdFiles.push(target);
   }
   s.resolvCopy = copy;
 }
 
-async function cleanupRoot(rootDir: string, s: Scaffold): Promise<void> {
+/** Take the scaffold out again; returns the directories whose times were put back. */
+async function cleanupRoot(rootDir: string, s: Scaffold): Promise<string[]> {
+  // /etc's times go back only when the command itself added or removed nothing there.
+  const etcNow = s.etcTimes !== undefined ? await lstat(join(rootDir, 'etc')).catch(() => undefined) : undefined;
+  const untouched = etcNow !== undefined && etcNow.mtimeMs === s.etcTimes?.afterCreateMs;
   for (const f of s.createdFiles) {
     const st = await lstat(f).catch(() => undefined);
     if (st?.isFile() === true && st.size === 0) await unlink(f);
   }
-  if (s.etcTimes !== undefined) await utimes(join(rootDir, 'etc'), s.etcTimes.atime, s.etcTimes.mtime).catch(() => undefined);
+  const restored: string[] = [];
+  if (s.etcTimes !== undefined && untouched) {
+    // Seconds with microseconds: the snapshot then sees only a ctime change on /etc.
+    const ok = await utimes(join(rootDir, 'etc'), s.etcTimes.atimeMs / 1000, s.etcTimes.mtimeMs / 1000).then(() => true, () => false);
+    if (ok) restored.push('/etc');
+  }
   for (const d of s.createdDirs) await rmdir(d).catch(() => undefined); // kept when the command filled it
   await rm(s.tmp, { recursive: true, force: true });
+  return restored;
 }

@@ -42,10 +42,18 @@ export interface RunIo {
 export interface RunResult {
   exitCode: number;
   signal?: NodeJS.Signals;
+  /** Root-relative directories the run touched for its own scaffolding and put back (ctime only). */
+  timesRestored?: string[];
+}
+
+/** What a successful run leaves for the snapshot to know. */
+export interface RunOutcome {
+  /** Directories whose only change is a ctime from Kiln's scaffolding (/etc for resolv.conf). */
+  timesRestored: string[];
 }
 
 /** Run a command in the build root; a non-zero exit throws E_RUN carrying the exit code. */
-export async function runCommand(root: RunRoot, spec: RunSpec, io: RunIo, logger: Logger): Promise<void> {
+export async function runCommand(root: RunRoot, spec: RunSpec, io: RunIo, logger: Logger): Promise<RunOutcome> {
   if (spec.argv.length === 0 || spec.argv[0] === '') {
     throw new KilnError('E_RUN', `${spec.description}: empty command`);
   }
@@ -55,6 +63,7 @@ export async function runCommand(root: RunRoot, spec: RunSpec, io: RunIo, logger
     const why = result.signal !== undefined ? `killed by ${result.signal} (exit code ${result.exitCode})` : `exit code ${result.exitCode}`;
     throw new KilnError('E_RUN', `${spec.description}: ${why}`, { exitCode: result.exitCode });
   }
+  return { timesRestored: result.timesRestored ?? [] };
 }
 
 /** Exit code of a process that ended with `code` or `signal`, as a shell reports it. */

@@ -17,11 +17,12 @@ export const run: Step<RunInstruction> = async (i, ctx) => {
   if (i.network === 'none' && ctx.root.mode === 'container') {
     ctx.logger.warn('RUN --network=none: the container mode cannot isolate the network; the command runs with it');
   }
+  const restored: string[] = [];
   const changes = await withRunMounts(i, ctx, async ({ argv, env }) => {
     ctx.logger.info(`cmd: ${argv[0] ?? ''}`);
     ctx.logger.info(`args: [${argv.slice(1).join(' ')}]`);
     ctx.logger.info(`Running: [${argv.join(' ')}]`);
-    await runCommand(
+    const outcome = await runCommand(
       ctx.root,
       {
         argv,
@@ -34,8 +35,12 @@ export const run: Step<RunInstruction> = async (i, ctx) => {
       ctx.io,
       ctx.logger,
     );
+    restored.push(...outcome.timesRestored);
   });
-  return { config: ctx.config, changes };
+  if (changes.kind !== 'unknown' || restored.length === 0) return { config: ctx.config, changes };
+  // The host mode's /etc/resolv.conf mount point leaves a ctime on /etc: not a change of the image.
+  const mounts = { mounted: changes.mounts?.mounted ?? [], timesRestored: [...(changes.mounts?.timesRestored ?? []), ...restored] };
+  return { config: ctx.config, changes: { kind: 'unknown', mounts } };
 };
 
 /** The command's environment: image Env, then build args not shadowed by it, PATH and HOME. */

@@ -122,6 +122,16 @@ describe('executor build (busybox base)', () => {
     expect(i.config.Env).toContain('A=1');
   });
 
+  it('a RUN that changes nothing makes no layer (the host mode\'s own mount points leave no trace)', () => {
+    const ref = dest('noop');
+    const r = build('run-noop', flags(env.images.busybox.v2s2, ref));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('No files changed in this command, skipping snapshotting.');
+    const base = inspectRaw(env.images.busybox.v2s2);
+    expect(inspectRaw(ref).layers).toHaveLength(base.layers.length);
+    expect(inspectConfig(ref).history.at(-1)).toMatchObject({ created_by: 'RUN /bin/sh -c true # buildkit', empty_layer: true });
+  });
+
   it('--custom-platform picks that platform from a multi-platform base and records it', () => {
     const out = tempDir();
     const r = build('metadata-only', ['--build-arg', `BASE=${env.images.busybox.multi}`, '--custom-platform', 'linux/arm64', '--no-push', '--insecure-pull', '--oci-layout-path', `${out}/oci`]);

@@ -1,7 +1,7 @@
 // RUN execution against a real root built from the host's static busybox: needs root and
 // util-linux (unshare, setpriv), as the e2e builds do.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -112,5 +112,19 @@ describe('runCommand in container mode', () => {
   it('a failing command becomes E_RUN with its exit code', async () => {
     const err = await runCommand({ root: '/', mode: 'container' }, spec(['/bin/sh', '-c', 'exit 3'], { env: [] }), capture().io, silentLogger).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_RUN', exitCode: 3 });
+  });
+});
+
+describe('the host mode scaffolding', () => {
+  it('puts /etc\'s times back when the command left /etc alone, and reports it; not when the command changed /etc', async () => {
+    const root = busyboxRoot();
+    const before = statSync(join(root, 'etc'));
+    const quiet = await runCommand({ root, mode: 'host' }, spec(['/bin/sh', '-c', 'cat /etc/resolv.conf >/dev/null']), capture().io, silentLogger);
+    expect(quiet.timesRestored).toEqual(['/etc']);
+    expect(statSync(join(root, 'etc')).mtimeMs).toBe(before.mtimeMs);
+    const busy = await runCommand({ root, mode: 'host' }, spec(['/bin/sh', '-c', 'echo x > /etc/new']), capture().io, silentLogger);
+    expect(busy.timesRestored).toEqual([]);
+    expect(existsSync(join(root, 'etc/resolv.conf'))).toBe(false);
+    expect(readFileSync(join(root, 'etc/new'), 'utf8')).toBe('x\n');
   });
 });
