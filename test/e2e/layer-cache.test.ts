@@ -108,6 +108,23 @@ describe('layer cache in a registry repository', () => {
   });
 });
 
+describe('layer cache across stages', () => {
+  it('hits in both stages, and a change in the first stage misses in the stage built on it', () => {
+    const dir = tempDir('kiln-layer-cache-stages-');
+    const stages = (extra: string[]): BuildResult => {
+      const r = build('layer-cache-stages', ['--build-arg', `BASE=${env.images.busybox.v2s2}`, '--insecure-pull', '--cache', '--cache-repo', `oci:${dir}/cache`, '--no-push', ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      return r;
+    };
+    const lines = (r: BuildResult): string[] => r.stdout.split('\n').filter((l) => l.startsWith('RAN '));
+    expect(lines(stages(['--oci-layout-path', `${dir}/first`]))).toEqual(['RAN BUILDER 1', 'RAN FINAL']);
+    const again = stages(['--oci-layout-path', `${dir}/second`]);
+    expect(lines(again)).toEqual([]);
+    expect(fromLayout(`${dir}/second`).diffIds).toEqual(fromLayout(`${dir}/first`).diffIds);
+    expect(lines(stages(['--build-arg', 'B=2']))).toEqual(['RAN BUILDER 2', 'RAN FINAL']);
+  });
+});
+
 describe('layer cache in an OCI layout (--cache-repo=oci:DIR)', () => {
   it('hits on the second build with the same layers, and skopeo reads the cached entries', () => {
     const dir = tempDir('kiln-layer-cache-oci-');
