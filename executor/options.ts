@@ -136,8 +136,7 @@ export interface NotImplemented {
  */
 export const notImplementedFlags: readonly NotImplemented[] = [
   { flag: 'bucket', when: (_, given) => given.has('bucket') },
-  { flag: 'git', when: (_, given) => given.has('git') },
-  { flag: 'context', what: 'for git://, s3:// and gs:// contexts', when: (o) => ['git', 's3', 'gs'].includes(o.context.source.kind) },
+  { flag: 'context', what: 'for s3:// and gs:// contexts', when: (o) => ['s3', 'gs'].includes(o.context.source.kind) },
   { flag: 'materialize', when: (o) => o.root.materialize },
   { flag: 'cleanup', when: (o) => o.root.cleanup },
   { flag: 'image-fs-extract-retry', when: (o) => o.root.extractRetry > 0 },

@@ -12,8 +12,16 @@ import type { Logger } from '../../shared/log.ts';
 import type { ContextSource, GitOptions } from '../flag-values.ts';
 import { resolveDir } from '../root/safe-path.ts';
 import { cleanRel, hostPath } from '../root/workspace.ts';
+import { fetchGitContext, isGitUrl } from './git.ts';
 import { fetchHttpsContext } from './https.ts';
 import { fetchTarContext } from './tar.ts';
+
+/** kaniko's Azure Blob hosts (public, China, Germany, US Government clouds). */
+const AZURE_HOSTS = /^https:\/\/[^/]+?\.blob\.core\.(windows\.net|chinacloudapi\.cn|cloudapi\.de|usgovcloudapi\.net)\/./i;
+
+export function isAzureBlobUrl(url: string): boolean {
+  return AZURE_HOSTS.test(url);
+}
 
 export interface FetchContextOptions {
   source: ContextSource;
@@ -38,27 +46,34 @@ export interface FetchedContext {
 
 type Fetcher = (url: string, dir: string, o: FetchContextOptions) => Promise<void>;
 
-/** Which fetcher serves a remote --context value. */
-export function remoteKind(source: Exclude<ContextSource, { kind: 'dir' }>): 'tar' | 'https' {
-  return source.kind === 'tar' ? 'tar' : 'https';
+export type RemoteKind = 'tar' | 'git' | 'https' | 's3' | 'gs' | 'azure';
+
+/** Which fetcher serves a remote --context value (kaniko: Azure by host name, git by `.git`). */
+export function remoteKind(source: Exclude<ContextSource, { kind: 'dir' }>): RemoteKind {
+  if (source.kind === 'https' || source.kind === 'http') {
+    if (isAzureBlobUrl(source.url)) return 'azure';
+    return isGitUrl(source.url) ? 'git' : 'https';
+  }
+  return source.kind;
 }
 
-const FETCHERS: Record<ReturnType<typeof remoteKind>, Fetcher> = {
+const FETCHERS: Partial<Record<RemoteKind, Fetcher>> = {
   tar: (url, dir, o) => fetchTarContext(url, dir, o),
+  git: (url, dir, o) => fetchGitContext(url, dir, o),
   https: (url, dir, o) => fetchHttpsContext(url, dir, o),
 };
 
 export async function fetchContext(o: FetchContextOptions): Promise<FetchedContext> {
   const source = o.source;
   if (source.kind === 'dir') return { dir: source.path, dispose: async () => undefined };
-  const kind = remoteKind(source);
-  if (!(kind in FETCHERS)) {
+  const fetcher = FETCHERS[remoteKind(source)];
+  if (fetcher === undefined) {
     throw new KilnError('E_NOT_IMPLEMENTED', `--context ${source.kind}:// is not implemented yet`);
   }
   const dir = await contextDir(o);
   const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
-    await FETCHERS[kind](source.url, dir, o);
+    await fetcher(source.url, dir, o);
     return { dir: applySubPath(dir, o.subPath), dispose };
   } catch (e) {
     await dispose();

@@ -18,16 +18,15 @@ type Entry = { name: string; body?: string; type?: 'file' | 'directory' | 'symli
 
 async function tarOf(entries: Entry[]): Promise<Buffer> {
   const pack = tarStream.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => pack.on('end', r));
   for (const e of entries) {
     const type = e.type ?? 'file';
     const header = { name: e.name, type, mode: type === 'directory' ? 0o755 : 0o644, mtime: new Date(1_600_000_000_000), ...(e.linkname ? { linkname: e.linkname } : {}) };
-    pack.entry(header, type === 'file' ? (e.body ?? '') : undefined);
+    if (type === 'file') pack.entry(header, e.body ?? '');
+    else pack.entry(header);
   }
   pack.finalize();
-  await done;
+  const chunks: Buffer[] = [];
+  for await (const c of pack as AsyncIterable<Buffer>) chunks.push(c);
   return Buffer.concat(chunks);
 }
 
@@ -99,7 +98,7 @@ describe('tar:// contexts', () => {
     writeFileSync(join(dir, 'victim'), 'keep');
     for (const [i, entries] of attacks.entries()) {
       writeFileSync(join(dir, `a${i}.tar`), await tarOf(entries));
-      const ctx = await fetchContext(options({ source: { kind: 'tar', url: `tar://a${i}.tar` }, cwd: dir })).catch((e: unknown) => e);
+      const ctx = await fetchContext(options({ source: { kind: 'tar', url: `tar://a${i}.tar` }, cwd: dir })).catch((e: unknown) => e as Error);
       if (!(ctx instanceof Error)) await ctx.dispose();
       expect(existsSync(outside), `attack ${i}`).toBe(false);
       expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('keep');
@@ -111,7 +110,7 @@ describe('tar:// contexts', () => {
     writeFileSync(join(dir, 'secret'), 'host file');
     writeFileSync(join(dir, 'l.tar'), await tarOf([{ name: 'out', type: 'symlink', linkname: dir }, { name: 'up', type: 'symlink', linkname: '../../../..' }]));
     for (const subPath of ['out', 'up', '../..', 'missing']) {
-      const r = await fetchContext(options({ source: { kind: 'tar', url: 'tar://l.tar' }, cwd: dir, subPath })).catch((e: unknown) => e);
+      const r = await fetchContext(options({ source: { kind: 'tar', url: 'tar://l.tar' }, cwd: dir, subPath })).catch((e: unknown) => e as Error);
       if (r instanceof Error) {
         expect(r).toMatchObject({ code: 'E_CONTEXT' });
         continue;
