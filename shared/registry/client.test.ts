@@ -207,6 +207,21 @@ describe('registry client auth', () => {
     expect(reg.tokenRequests[0]?.scopes).toEqual(['repository:oauth/app:pull,push']);
   });
 
+  it('falls back to GET with the identity token as password when there is no OAuth2 endpoint', async () => {
+    const reg = await startFakeRegistry({ auth: { scheme: 'bearer', users: { '<token>': 'id-tok' } } });
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-client-'));
+    onTestFinished(async () => {
+      await reg.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { identitytoken: 'id-tok' } } }));
+    const client = createRegistryClient({ options: defaultRegistryOptions, logger: silentLogger, env: {}, dockerConfigDir: dir });
+    onTestFinished(() => client.close());
+    await client.push(await randomImage(), parseReference(`${reg.host}/fallback/app:1`));
+    expect(reg.tokenRequests.map((t) => t.method)).toEqual(['GET']);
+    expect(reg.tokenRequests[0]?.user).toBe('<token>');
+  });
+
   it('learns the challenge from a 401 when /v2/ itself is open', async () => {
     const reg = await startFakeRegistry({ auth: { scheme: 'basic', users: { u: 'p' } }, openPing: true });
     const dir = await mkdtemp(join(tmpdir(), 'kiln-client-'));

@@ -30,7 +30,13 @@ export async function fetchToken(req: TokenRequest, now: number): Promise<Token>
   }
   const cred = req.credential;
   const refresh = cred !== undefined && 'identityToken' in cred ? cred.identityToken : undefined;
-  const res = refresh === undefined ? await getToken(realm, req) : await postToken(realm, refresh, req);
+  let res = refresh === undefined ? await getToken(realm, req) : await postToken(realm, refresh, req);
+  if (refresh !== undefined && (res.statusCode === 404 || res.statusCode === 405)) {
+    // no OAuth2 endpoint: send the identity token as a Basic password (docker/distribution does)
+    await res.body.dump();
+    const username = cred !== undefined && 'username' in cred && cred.username ? cred.username : '<token>';
+    res = await getToken(realm, { ...req, credential: { username, password: refresh } });
+  }
   const what = `fetching a token for ${req.registry} from ${redactUrl(realm.origin + realm.pathname)}`;
   if (res.statusCode !== 200) {
     const { diagnostics } = await readDiagnostics(res.body);

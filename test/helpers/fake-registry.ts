@@ -28,7 +28,7 @@ export type FakeAuth =
       challenge?: (realm: string, scope: string) => string;
       /** Issue tokens without credentials. */
       anonymous?: boolean;
-      /** Refresh tokens accepted by the OAuth2 POST. */
+      /** Refresh tokens accepted by the OAuth2 POST; without it, POST /token answers 404. */
       refreshTokens?: string[];
     };
 
@@ -230,6 +230,7 @@ function issue(st: State, c: Call, scopes: string[], field: 'token' | 'access_to
 
 function token(st: State, c: Call): void {
   const auth = st.options.auth;
+  if (c.method === 'POST' && auth?.scheme === 'bearer' && auth.refreshTokens === undefined) return c.send(404, {});
   if (c.method === 'POST') {
     const form = new URLSearchParams(c.body.toString());
     const scopes = (form.get('scope') ?? '').split(' ').filter((x) => x !== '');
