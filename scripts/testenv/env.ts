@@ -89,6 +89,7 @@ async function pushImages(s: Servers, cacheDir: string, certDir: string, passwor
   log(`base images pushed in ${Date.now() - t1} ms`);
   return {
     images: { busybox: bb, debian: deb } as { busybox: ImageRefs; debian: ImageRefs },
+    layouts: { busybox: busybox.layout, debian: debian.layout },
     tlsBusybox: tlsRefs.v2s2,
     tokenBusybox: tokenRefs.v2s2,
     publicBusybox,
@@ -134,6 +135,7 @@ function describeEnv(p: Parts): TestEnv {
       tokenSignerKeyFile: pki.tokenSigner.keyFile,
     },
     images: pushed.images,
+    layouts: pushed.layouts,
     workDir: p.workDir,
     pids: { registries: [servers.plain.pgid, servers.tls.pgid, servers.token.pgid], owner: process.pid },
   };

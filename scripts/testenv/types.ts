@@ -45,6 +45,11 @@ export interface TestEnv {
   /** PEM files a test may reuse to start its own TLS server (cert valid for 127.0.0.1 and localhost). */
   pki: { caFile: string; serverCertFile: string; serverKeyFile: string; tokenSignerCertFile: string; tokenSignerKeyFile: string };
   images: { busybox: ImageRefs; debian: ImageRefs };
+  /**
+   * The base images' OCI layouts (read only: shared by every run), tags `<name>` (linux/amd64)
+   * and `<name>-multi` (the index), e.g. `oci:${layouts.busybox}:busybox` for skopeo.
+   */
+  layouts: { busybox: string; debian: string };
   /** The environment's temp dir (registry data, logs). Tests make their own temp dirs. */
   workDir: string;
   /** Process-group ids of the registries and of the process hosting the token server. */

@@ -141,6 +141,16 @@ describe('base images', () => {
     });
   }
 
+  test('the cached OCI layouts hold the same images as the registry', async () => {
+    for (const name of ['busybox', 'debian'] as const) {
+      const local = JSON.parse(await skopeo(['inspect', '--config', `oci:${env.layouts[name]}:${name}`])) as { rootfs: unknown };
+      const remote = JSON.parse(await skopeo(['inspect', '--config', '--tls-verify=false', `docker://${env.images[name].oci}`])) as {
+        rootfs: unknown;
+      };
+      expect(local.rootfs).toEqual(remote.rootfs);
+    }
+  });
+
   async function unpack(ref: string): Promise<string> {
     const dir = tempDir();
     await skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${join(dir, 'layout')}:img`]);
