@@ -47,7 +47,10 @@ export async function warm(options: WarmerOptions, logger: Logger, deps: WarmDep
   } finally {
     if (deps.client === undefined) await client?.close();
   }
-  if (options.prune) await prune(store, options, logger);
+  if (options.prune) {
+    const keep = results.flatMap((r) => (r.outcome !== 'failed' && r.target.ref !== undefined ? [{ ref: r.target.ref.toString(), platform }] : []));
+    await prune(store, { options, logger, keep });
+  }
   report(results, logger);
   return results;
 }
@@ -104,8 +107,15 @@ async function isFresh(ctx: WarmContext, ref: Reference, what: string): Promise<
   }
 }
 
-async function prune(store: CacheStore, options: WarmerOptions, logger: Logger): Promise<void> {
-  const r = await store.prune({ ttlMs: options.cacheTtlMs });
+interface PruneArgs {
+  options: WarmerOptions;
+  logger: Logger;
+  /** What this run warmed or found fresh: kept whatever its age (a digest entry is never refetched). */
+  keep: { ref: string; platform: Platform }[];
+}
+
+async function prune(store: CacheStore, { options, logger, keep }: PruneArgs): Promise<void> {
+  const r = await store.prune({ ttlMs: options.cacheTtlMs, keep });
   logger.info(
     `Pruned ${options.cacheDir}: ${r.removedEntries.length} entries older than --cache-ttl, ${r.removedBlobs} unused blobs (${r.freedBytes} bytes), ${r.removedTempFiles} stale temp files`,
   );

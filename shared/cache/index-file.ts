@@ -28,15 +28,22 @@ export function emptyIndex(): IndexManifest {
   return { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] };
 }
 
-/** index.json, or undefined when the directory holds no store. Throws E_CACHE when it is unreadable. */
+/** index.json, or undefined when the directory holds no store. Throws E_CACHE when it is unreadable or not an index. */
 export async function readIndex(dir: string): Promise<IndexManifest | undefined> {
-  let text: string;
+  const text = await readIndexText(dir);
+  return text === undefined ? undefined : parseIndex(dir, text);
+}
+
+async function readIndexText(dir: string): Promise<string | undefined> {
   try {
-    text = await readFile(indexPath(dir), 'utf8');
+    return await readFile(indexPath(dir), 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw new KilnError('E_CACHE', `reading ${indexPath(dir)}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+function parseIndex(dir: string, text: string): IndexManifest {
   try {
     const parsed = JSON.parse(text) as IndexManifest;
     if (parsed.schemaVersion !== 2 || !Array.isArray(parsed.manifests)) throw new Error('not an OCI image index');
@@ -44,7 +51,7 @@ export async function readIndex(dir: string): Promise<IndexManifest | undefined>
   } catch (e) {
     throw new KilnError('E_CACHE', `reading ${indexPath(dir)}: ${(e as Error).message}`, {
       cause: e,
-      hint: 'the store is corrupt; delete the directory and warm it again',
+      hint: 'the store is damaged; the next warmer starts a new index (run it with --prune to drop the old blobs)',
     });
   }
 }
@@ -99,7 +106,7 @@ export async function updateIndex<T>(
   const compromised: Error[] = [];
   const release = await acquire(dir, options, compromised);
   try {
-    const { index, result } = await mutate((await readIndex(dir)) ?? emptyIndex());
+    const { index, result } = await mutate((await readIndexForUpdate(dir, options.logger)) ?? emptyIndex());
     if (index !== undefined) {
       if (compromised.length > 0) {
         throw new KilnError('E_LOCK', `updating ${indexPath(dir)}: lost the lock while holding it`, {
@@ -112,6 +119,18 @@ export async function updateIndex<T>(
     return result;
   } finally {
     await release().catch((e: unknown) => options.logger.debug(`releasing the lock on ${indexPath(dir)}: ${(e as Error).message}`));
+  }
+}
+
+/** index.json for a writer: content that is not an index (damaged outside Kiln) is started afresh, said loudly. */
+async function readIndexForUpdate(dir: string, logger: Logger): Promise<IndexManifest | undefined> {
+  const text = await readIndexText(dir);
+  if (text === undefined) return undefined;
+  try {
+    return parseIndex(dir, text);
+  } catch (e) {
+    logger.warn(`${(e as Error).message}: starting a new index; the old entries are lost`);
+    return undefined;
   }
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { hexOf, isDigest, type Digest } from '../digest.ts';
 import type { Descriptor, IndexManifest, Manifest } from '../image/types.ts';
 import { blobPath, blobsDir, TEMP_MARK, tempPid } from './blobs.ts';
-import { Annotations, entryOf, type StoreEntry } from './entry.ts';
+import { Annotations, entryOf, platformKey, type StoreEntry } from './entry.ts';
 import { isView } from './oci-view.ts';
 import { readIndex, updateIndex } from './index-file.ts';
 import type { StoreContext } from './put.ts';
@@ -16,6 +16,8 @@ import type { PruneOptions, PruneResult } from './types.ts';
 export const DEFAULT_PRUNE_GRACE_MS = 60 * 60 * 1000;
 /** A temp file of a process that is gone (on this host) and untouched this long is debris. */
 const DEAD_TEMP_GRACE_MS = 5 * 60 * 1000;
+/** A temp file untouched this long is debris whatever its pid says (a pid from another host or pod). */
+const TEMP_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 export async function pruneStore(ctx: StoreContext, o: PruneOptions): Promise<PruneResult> {
   const result: PruneResult = { removedEntries: [], removedBlobs: 0, freedBytes: 0, removedTempFiles: 0 };
@@ -25,9 +27,11 @@ export async function pruneStore(ctx: StoreContext, o: PruneOptions): Promise<Pr
     ctx.dir,
     async (index) => {
       const now = ctx.now();
+      const keep = new Set((o.keep ?? []).map((k) => `${k.ref}\n${platformKey(k.platform)}`));
       const expired = (d: Descriptor): StoreEntry | undefined => {
         const e = entryOf(d);
-        return e !== undefined && now - e.warmedAt.getTime() > o.ttlMs ? e : undefined;
+        if (e === undefined || keep.has(`${e.ref}\n${e.platform}`)) return undefined;
+        return now - e.warmedAt.getTime() > o.ttlMs ? e : undefined;
       };
       const removed = index.manifests.map(expired).filter((e) => e !== undefined);
       const kept = index.manifests.filter((d) => expired(d) === undefined);
@@ -87,7 +91,9 @@ async function sweep(ctx: StoreContext, s: SweepArgs): Promise<Omit<PruneResult,
       const st = await stat(path).catch(() => undefined);
       if (st === undefined) continue;
       const age = now - st.mtimeMs;
-      const stale = age > s.graceMs || (isTemp && !processAlive(tempPid(name)) && age > DEAD_TEMP_GRACE_MS);
+      const stale = isTemp
+        ? age > TEMP_MAX_AGE_MS || (!processAlive(tempPid(name)) && age > Math.min(s.graceMs, DEAD_TEMP_GRACE_MS))
+        : age > s.graceMs;
       if (!stale) continue;
       await rm(path, { force: true });
       if (isTemp) out.removedTempFiles++;

@@ -1,6 +1,6 @@
 // store.put: write an image's blobs (in parallel, bounded), then add its entry to index.json
 // under the lock. Blobs already present are checked and shared, never written twice.
-import { open, utimes } from 'node:fs/promises';
+import { open, stat, utimes } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { sha256 } from '../digest.ts';
 import { KilnError } from '../errors.ts';
@@ -10,7 +10,7 @@ import type { Reference } from '../reference/types.ts';
 import { blobIsIntact, blobPath, blobSize, blobsDir, writeBlob, type BlobRef } from './blobs.ts';
 import { Annotations, descriptorFor, entryOf, platformKey, refNameFor, sameKey, type StoreEntry } from './entry.ts';
 import { ociViewOf, viewDescriptor } from './oci-view.ts';
-import { emptyIndex, ensureLayoutFile, readIndex, updateIndex, type LockSettings } from './index-file.ts';
+import { emptyIndex, ensureLayoutFile, indexPath, updateIndex, type LockSettings } from './index-file.ts';
 import type { PutOptions, PutResult } from './types.ts';
 
 export interface StoreContext {
@@ -33,35 +33,59 @@ interface Tally {
   bytesWritten: number;
 }
 
-const MAX_COMMIT_ATTEMPTS = 3;
+/** A blob of the image and how to read it again (a layer stream, or bytes in memory). */
+interface BlobSource extends BlobRef {
+  open: () => Promise<Readable>;
+}
+
+interface Prepared {
+  manifestDesc: Descriptor;
+  manifest: Manifest;
+  view: Buffer | undefined;
+  /** Layers first, then config, manifest and view: a manifest present means its parts are. */
+  blobs: BlobSource[];
+  layerCount: number;
+}
 
 export async function putImage(ctx: StoreContext, a: PutArgs): Promise<PutResult> {
   await ensureLayout(ctx);
-  const rawManifest = await a.image.rawManifest();
-  const manifest = JSON.parse(rawManifest.toString('utf8')) as Manifest;
-  const mediaType = manifest.mediaType ?? (await a.image.mediaType()) ?? MediaTypes.ociManifest;
-  const manifestDesc: Descriptor = { mediaType, digest: await a.image.digest(), size: rawManifest.length };
+  const p = await prepare(a.image);
   const tally: Tally = { written: 0, reused: 0, bytesWritten: 0 };
-  const view = ociViewOf(manifest, mediaType);
-  for (let attempt = 1; ; attempt++) {
-    await writeImageBlobs(ctx, { image: a.image, manifest, rawManifest, manifestDesc, tally, concurrency: a.options.concurrency ?? 3 });
-    if (view !== undefined) await ensureBlob(ctx, { digest: sha256(view), size: view.length }, { open: async () => bufferStream(view), tally });
-    const entry = await commit(ctx, a, { manifestDesc, manifest, view });
-    if (entry !== undefined) return { entry, ...tally };
-    if (attempt >= MAX_COMMIT_ATTEMPTS) {
-      throw new KilnError('E_CACHE', `adding ${a.ref.toString()} to ${ctx.dir}: its blobs keep disappearing`, {
-        hint: 'a prune with a very short grace period is running at the same time; run the warmer again',
-      });
-    }
-    ctx.logger.debug(`blobs of ${a.ref.toString()} were pruned while it was written; writing them again`);
+  const concurrency = a.options.concurrency ?? 3;
+  await runBounded(p.blobs.slice(0, p.layerCount).map((b) => () => ensureBlob(ctx, b, tally)), concurrency);
+  for (const b of p.blobs.slice(p.layerCount)) await ensureBlob(ctx, b, tally);
+  await syncDir(blobsDir(ctx.dir));
+  const entry = (await commit(ctx, a, { p, tally, repair: false })) ?? (await commit(ctx, a, { p, tally, repair: true }));
+  if (entry === undefined) throw new KilnError('E_INTERNAL', `adding ${a.ref.toString()} to ${ctx.dir}: blobs missing after repair`);
+  return { entry, ...tally };
+}
+
+async function prepare(image: Image): Promise<Prepared> {
+  const rawManifest = await image.rawManifest();
+  const manifest = JSON.parse(rawManifest.toString('utf8')) as Manifest;
+  const mediaType = manifest.mediaType ?? (await image.mediaType()) ?? MediaTypes.ociManifest;
+  const manifestDesc: Descriptor = { mediaType, digest: await image.digest(), size: rawManifest.length };
+  const layers = await image.layers();
+  if (layers.length !== manifest.layers.length) {
+    throw new KilnError('E_MANIFEST', `storing image ${manifestDesc.digest}: ${layers.length} layers for ${manifest.layers.length} descriptors`);
   }
+  const rawConfig = await image.rawConfig();
+  const view = ociViewOf(manifest, mediaType);
+  const bytes = (b: Buffer) => async () => Readable.from([b]);
+  const blobs: BlobSource[] = [
+    ...manifest.layers.map((d, i) => ({ digest: d.digest, size: d.size, open: () => (layers[i] as Layer).compressed() })),
+    { digest: manifest.config.digest, size: manifest.config.size, open: bytes(rawConfig) },
+    { ...manifestDesc, open: bytes(rawManifest) },
+    ...(view === undefined ? [] : [{ digest: sha256(view), size: view.length, open: bytes(view) }]),
+  ];
+  return { manifestDesc, manifest, view, blobs, layerCount: layers.length };
 }
 
 /** oci-layout, and an empty index.json when there is none, so skopeo sees a layout at once. */
 async function ensureLayout(ctx: StoreContext): Promise<void> {
   try {
     await ensureLayoutFile(ctx.dir);
-    if ((await readIndex(ctx.dir)) === undefined) {
+    if (!(await exists(indexPath(ctx.dir)))) {
       await updateIndex(ctx.dir, async (index) => ({ index: index.manifests.length === 0 ? emptyIndex() : undefined, result: undefined }), ctx);
     }
   } catch (e) {
@@ -73,84 +97,65 @@ async function ensureLayout(ctx: StoreContext): Promise<void> {
   }
 }
 
-interface BlobsArgs {
-  image: Image;
-  manifest: Manifest;
-  rawManifest: Buffer;
-  manifestDesc: Descriptor;
-  tally: Tally;
-  concurrency: number;
-}
-
-async function writeImageBlobs(ctx: StoreContext, b: BlobsArgs): Promise<void> {
-  const layers = await b.image.layers();
-  if (layers.length !== b.manifest.layers.length) {
-    throw new KilnError('E_MANIFEST', `storing image ${b.manifestDesc.digest}: ${layers.length} layers for ${b.manifest.layers.length} descriptors`);
-  }
-  const jobs = b.manifest.layers.map((d, i) => () => ensureBlob(ctx, d, { open: () => (layers[i] as Layer).compressed(), tally: b.tally }));
-  await runBounded(jobs, b.concurrency);
-  const rawConfig = await b.image.rawConfig();
-  await ensureBlob(ctx, b.manifest.config, { open: async () => bufferStream(rawConfig), tally: b.tally });
-  // The manifest last: a manifest blob present means its parts were written before it.
-  await ensureBlob(ctx, b.manifestDesc, { open: async () => bufferStream(b.rawManifest), tally: b.tally });
-  await syncDir(blobsDir(ctx.dir));
-}
-
-interface EnsureArgs {
-  open: () => Promise<Readable>;
-  tally: Tally;
-}
-
-async function ensureBlob(ctx: StoreContext, blob: BlobRef, e: EnsureArgs): Promise<void> {
+async function ensureBlob(ctx: StoreContext, blob: BlobSource, tally: Tally): Promise<void> {
   if (await blobIsIntact(ctx.dir, blob)) {
     // Fresh mtime: prune keeps unreferenced blobs younger than its grace period.
     const t = new Date(ctx.now());
     await utimes(blobPath(ctx.dir, blob.digest), t, t).catch(() => {});
-    e.tally.reused++;
+    tally.reused++;
     return;
   }
-  await writeBlob(ctx.dir, blob, await e.open());
-  e.tally.written++;
-  e.tally.bytesWritten += blob.size;
+  await writeBlob(ctx.dir, blob, await blob.open());
+  tally.written++;
+  tally.bytesWritten += blob.size;
   ctx.logger.debug(`wrote blob ${blob.digest} (${blob.size} bytes) to ${ctx.dir}`);
 }
 
-interface Commit {
-  manifestDesc: Descriptor;
-  manifest: Manifest;
-  view: Buffer | undefined;
+interface CommitArgs {
+  p: Prepared;
+  tally: Tally;
+  /**
+   * Write blobs that went missing (a prune took them before the entry referenced them) while
+   * holding the lock, so no prune can take them again. Without it, a missing blob makes the
+   * commit answer undefined.
+   */
+  repair: boolean;
 }
 
 /**
  * Add the entry (and its OCI view) under the lock, replacing the entry of the same reference
- * and platform, after checking (under the lock) that no prune took its blobs.
+ * and platform, after checking (under the lock, which prune's sweep also holds) that every
+ * blob it references is there.
  */
-async function commit(ctx: StoreContext, a: PutArgs, c: Commit): Promise<StoreEntry | undefined> {
-  const { manifestDesc, manifest } = c;
-  const descriptor = descriptorFor({
-    ref: a.ref,
-    platform: a.platform,
-    manifest: manifestDesc,
-    warmedAt: new Date(ctx.now()),
-    indexDigest: a.options.indexDigest,
-  });
+async function commit(ctx: StoreContext, a: PutArgs, c: CommitArgs): Promise<StoreEntry | undefined> {
+  const { manifestDesc, view } = c.p;
+  const descriptor = descriptorFor({ ref: a.ref, platform: a.platform, manifest: manifestDesc, warmedAt: new Date(ctx.now()), indexDigest: a.options.indexDigest });
   const ref = a.ref.toString();
   const key = platformKey(a.platform);
   const name = refNameFor(ref, key);
   const added = [descriptor];
-  if (c.view !== undefined) added.push(viewDescriptor(c.view, { refName: name, of: descriptor }));
-  const blobs: BlobRef[] = [...added, manifest.config, ...manifest.layers];
+  if (view !== undefined) added.push(viewDescriptor(view, { refName: name, of: descriptor }));
   return updateIndex(
     ctx.dir,
     async (index) => {
-      for (const b of blobs) {
-        if ((await blobSize(ctx.dir, b.digest)) !== b.size) return { result: undefined };
+      for (const b of c.p.blobs) {
+        if ((await blobSize(ctx.dir, b.digest)) === b.size) continue;
+        if (!c.repair) return { result: undefined };
+        ctx.logger.debug(`blob ${b.digest} of ${ref} was pruned before its entry was added; writing it again`);
+        await ensureBlob(ctx, b, c.tally);
       }
       const replaced = (d: Descriptor): boolean => sameKey(d, ref, key) || d.annotations?.[Annotations.refName] === name;
       const manifests = [...index.manifests.filter((d) => !replaced(d)), ...added];
       return { index: { ...index, manifests }, result: entryOf(descriptor) };
     },
     ctx,
+  );
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
   );
 }
 
@@ -165,10 +170,6 @@ async function runBounded(jobs: (() => Promise<void>)[], limit: number): Promise
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, jobs.length)) }, worker));
   if (errors.length > 0) throw errors[0];
-}
-
-function bufferStream(bytes: Buffer): Readable {
-  return Readable.from([bytes]);
 }
 
 async function syncDir(path: string): Promise<void> {

@@ -1,93 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { lock } from 'proper-lockfile';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { gzipSync } from 'node:zlib';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { hexOf, sha256, type Digest } from '../digest.ts';
-import { MediaTypes, type Image, type Layer, type Manifest } from '../image/types.ts';
-import { silentLogger } from '../log.ts';
-import type { Reference } from '../reference/types.ts';
+import { describe, expect, it } from 'vitest';
+import { amd64, arm64, blobNames, DAY, randomLayer, readAll, ref, storeAt, testdir, testImage } from '../../test/helpers/cache-fixtures.ts';
 import { randomImage } from '../../test/helpers/random-image.ts';
+import { hexOf, sha256, type Digest } from '../digest.ts';
+import { MediaTypes, type Layer } from '../image/types.ts';
 import { validateImage } from '../image/index.ts';
-import { openStore, type CacheStore } from './index.ts';
-
-const amd64 = { os: 'linux', architecture: 'amd64' };
-const arm64 = { os: 'linux', architecture: 'arm64', variant: 'v8' };
-const DAY = 24 * 3600 * 1000;
-
-function testdir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'kiln-cache-'));
-  onTestFinished(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
-function ref(s: string): Reference {
-  const m = /^([^/]+)\/([^:@]+)(?::([^@]+))?(?:@(.+))?$/.exec(s);
-  if (m === null) throw new Error(`bad test ref ${s}`);
-  const r = { registry: m[1] ?? '', repository: m[2] ?? '', tag: m[3], digest: m[4] as Digest | undefined };
-  return { ...r, toString: () => s };
-}
-
-interface TestLayer {
-  raw: Buffer;
-  gz: Buffer;
-}
-
-function randomLayer(size = 2048): TestLayer {
-  const raw = randomBytes(size);
-  return { raw, gz: gzipSync(raw) };
-}
-
-/** A small image over given layers (test stand-in for test/helpers/random-image.ts). */
-function testImage(layers: TestLayer[], platform = amd64): Image {
-  const config = Buffer.from(JSON.stringify({ ...platform, config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => sha256(l.raw)) } }));
-  const manifest: Manifest = {
-    schemaVersion: 2,
-    mediaType: MediaTypes.ociManifest,
-    config: { mediaType: MediaTypes.ociConfig, digest: sha256(config), size: config.length },
-    layers: layers.map((l) => ({ mediaType: MediaTypes.ociLayerGzip, digest: sha256(l.gz), size: l.gz.length })),
-  };
-  const raw = Buffer.from(JSON.stringify(manifest));
-  const ls: Layer[] = layers.map((l) => ({
-    digest: async () => sha256(l.gz),
-    diffId: async () => sha256(l.raw),
-    size: async () => l.gz.length,
-    mediaType: () => MediaTypes.ociLayerGzip,
-    compressed: async () => Readable.from([l.gz]),
-    uncompressed: async () => Readable.from([l.raw]),
-  }));
-  return {
-    rawManifest: async () => raw,
-    manifest: async () => manifest,
-    rawConfig: async () => config,
-    config: async () => JSON.parse(config.toString()),
-    digest: async () => sha256(raw),
-    mediaType: async () => MediaTypes.ociManifest,
-    layers: async () => ls,
-    layer: async (d) => ls[manifest.layers.findIndex((x) => x.digest === d)] as Layer,
-  };
-}
-
-function storeAt(dir: string, clock: { t: number } = { t: Date.parse('2026-11-01T00:00:00Z') }): CacheStore {
-  return openStore(dir, { logger: silentLogger, now: () => clock.t });
-}
-
-async function readAll(img: Image): Promise<Buffer[]> {
-  const out: Buffer[] = [await img.rawManifest(), await img.rawConfig()];
-  for (const l of await img.layers()) {
-    out.push(await buffer(await l.compressed()));
-    out.push(await buffer(await l.uncompressed()));
-  }
-  return out;
-}
-
-function blobNames(dir: string): string[] {
-  return readdirSync(join(dir, 'blobs', 'sha256')).sort();
-}
+import { silentLogger } from '../log.ts';
+import { openStore } from './index.ts';
 
 describe('openStore put/lookup', () => {
   it('stores an image as an OCI layout and reads the same bytes back', async () => {
@@ -248,6 +170,20 @@ describe('OCI views of Docker manifests', () => {
 });
 
 describe('corruption', () => {
+  it('starts a new index when index.json is damaged, saying so', async () => {
+    const dir = testdir();
+    const warnings: string[] = [];
+    const store = openStore(dir, { logger: { ...silentLogger, warn: (m) => void warnings.push(m) } });
+    await store.put(ref('r.test/a:1'), amd64, testImage([randomLayer()]));
+    writeFileSync(join(dir, 'index.json'), '{"truncat');
+    await expect(store.lookup(ref('r.test/a:1'), amd64, { ttlMs: DAY })).rejects.toMatchObject({ code: 'E_CACHE' });
+    expect(await store.validate()).toEqual([{ kind: 'index', subject: join(dir, 'index.json'), message: expect.stringContaining('reading') }]);
+    await store.put(ref('r.test/b:1'), amd64, testImage([randomLayer()]));
+    expect(warnings).toEqual([expect.stringMatching(/index\.json: .*starting a new index; the old entries are lost$/)]);
+    expect((await store.entries()).map((e) => e.ref)).toEqual(['r.test/b:1']);
+    expect(await store.validate()).toEqual([]);
+  });
+
   it('fails a read of a corrupt blob with E_DIGEST_MISMATCH and reports it in validate()', async () => {
     const dir = testdir();
     const store = storeAt(dir);
@@ -286,70 +222,5 @@ describe('corruption', () => {
     rmSync(join(dir, 'blobs', 'sha256', hexOf(sha256(l.gz))));
     await expect(store.put(ref('r.test/a:2'), amd64, lying)).rejects.toMatchObject({ code: 'E_DIGEST_MISMATCH' });
     expect(blobNames(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
-  });
-});
-
-describe('the index lock', () => {
-  it('takes over a stale lock left by a killed writer', async () => {
-    const dir = testdir();
-    const store = openStore(dir, { logger: silentLogger, lock: { staleMs: 2000, timeoutMs: 10_000 } });
-    await store.put(ref('r.test/a:1'), amd64, testImage([randomLayer()]));
-    const lockDir = join(dir, 'index.json.lock');
-    mkdirSync(lockDir);
-    const old = new Date(Date.now() - 60_000);
-    utimesSync(lockDir, old, old);
-    const started = Date.now();
-    await store.put(ref('r.test/b:1'), amd64, testImage([randomLayer()]));
-    expect(Date.now() - started).toBeLessThan(2000);
-    expect(await store.entries()).toHaveLength(2);
-    expect(existsSync(lockDir)).toBe(false);
-  });
-
-  it('waits for a live holder and gives up with E_LOCK, leaving the index untouched', async () => {
-    const dir = testdir();
-    const store = openStore(dir, { logger: silentLogger, lock: { staleMs: 10_000, timeoutMs: 600 } });
-    await store.put(ref('r.test/a:1'), amd64, testImage([randomLayer()]));
-    const before = readFileSync(join(dir, 'index.json'));
-    const release = await lock(join(dir, 'index.json'), { realpath: false });
-    onTestFinished(() => release().catch(() => {}));
-    await expect(store.put(ref('r.test/b:1'), amd64, testImage([randomLayer()]))).rejects.toMatchObject({ code: 'E_LOCK' });
-    expect(readFileSync(join(dir, 'index.json'))).toEqual(before);
-    await release();
-    await store.put(ref('r.test/b:1'), amd64, testImage([randomLayer()]));
-    expect(await store.entries()).toHaveLength(2);
-  });
-});
-
-describe('prune', () => {
-  it('removes expired entries and the blobs only they used, keeping shared ones', async () => {
-    const dir = testdir();
-    const clock = { t: Date.now() };
-    const store = storeAt(dir, clock);
-    const shared = randomLayer();
-    const own = randomLayer();
-    await store.put(ref('r.test/old:1'), amd64, testImage([shared, own]));
-    clock.t += 2 * DAY;
-    const fresh = testImage([shared]);
-    await store.put(ref('r.test/new:1'), amd64, fresh);
-    writeFileSync(join(dir, 'blobs', 'sha256', `${'a'.repeat(64)}.tmp-999999999-abcdef`), 'debris');
-    const result = await store.prune({ ttlMs: DAY, graceMs: 0 });
-    expect(result.removedEntries.map((e) => e.ref)).toEqual(['r.test/old:1']);
-    expect(result.removedBlobs).toBe(3); // old manifest, old config, own layer
-    expect(result.removedTempFiles).toBe(1);
-    expect(blobNames(dir)).toContain(hexOf(sha256(shared.gz)));
-    expect(blobNames(dir)).not.toContain(hexOf(sha256(own.gz)));
-    expect(await store.validate()).toEqual([]);
-    expect((await store.lookup(ref('r.test/new:1'), amd64, { ttlMs: DAY })).kind).toBe('hit');
-  });
-
-  it('keeps unreferenced blobs younger than the grace period and temp files of live processes', async () => {
-    const dir = testdir();
-    const store = storeAt(dir, { t: Date.now() });
-    await store.put(ref('r.test/a:1'), amd64, testImage([randomLayer()]));
-    writeFileSync(join(dir, 'blobs', 'sha256', 'b'.repeat(64)), 'young');
-    writeFileSync(join(dir, 'blobs', 'sha256', `${'c'.repeat(64)}.tmp-${process.pid}-abcdef`), 'writing');
-    const result = await store.prune({ ttlMs: DAY });
-    expect(result).toMatchObject({ removedEntries: [], removedBlobs: 0, removedTempFiles: 0 });
-    expect(blobNames(dir)).toHaveLength(5);
   });
 });

@@ -40,8 +40,18 @@ export interface StoreProblem {
 export interface PruneOptions {
   /** Entries warmed longer ago than this are removed. */
   ttlMs: number;
-  /** Unreferenced blobs younger than this are kept: a put may be about to reference them (default 1 h). */
+  /**
+   * Unreferenced blobs younger than this are kept: a put may be about to reference them
+   * (default 1 h). Temp files are removed when their process is gone (this host) and they are
+   * older than min(graceMs, 5 min), or when untouched for 24 h.
+   */
   graceMs?: number;
+  /**
+   * Entries kept whatever their age: what the warmer was just asked for. A digest entry is
+   * never refetched (its bytes cannot change), so without this it would be pruned and pulled
+   * again on alternate runs.
+   */
+  keep?: readonly { ref: string; platform: Platform }[];
 }
 
 export interface PruneResult {
