@@ -78,8 +78,8 @@ async function buildIn(options: ExecutorOptions, contextDir: string, logger: Log
     logSummary(logger, summaries, Date.now() - started);
   } finally {
     progress.clear();
-    await layerCache?.settle();
-    await client?.close();
+    // The work dir goes whatever else fails while closing down.
+    await Promise.allSettled([layerCache?.settle(), client?.close()]);
     await rm(workDir, { recursive: true, force: true });
   }
 }

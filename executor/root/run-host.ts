@@ -78,6 +78,17 @@ export async function runOnHost(rootDir: string, spec: RunSpec, io: RunIo): Prom
 async function prepareRoot(rootDir: string): Promise<Scaffold> {
   const tmp = await mkdtemp(join(tmpdir(), 'kiln-run-'));
   const s: Scaffold = { createdDirs: [], createdFiles: [], resolvCopy: undefined, tmp };
+  try {
+    await placeMountPoints(rootDir, s);
+    await prepareResolvConf(rootDir, s);
+    return s;
+  } catch (e) {
+    await cleanupRoot(rootDir, s);
+    throw e;
+  }
+}
+
+async function placeMountPoints(rootDir: string, s: Scaffold): Promise<void> {
   for (const name of ['proc', 'dev', 'sys']) {
     const p = join(rootDir, name);
     const st = await lstat(p).catch(() => undefined);
@@ -90,8 +101,6 @@ async function prepareRoot(rootDir: string): Promise<Scaffold> {
       });
     }
   }
-  await prepareResolvConf(rootDir, s);
-  return s;
 }
 
 async function prepareResolvConf(rootDir: string, s: Scaffold): Promise<void> {
@@ -116,6 +125,14 @@ async function prepareResolvConf(rootDir: string, s: Scaffold): Promise<void> {
 
 /** Take the scaffold out again; returns the directories whose times were put back. */
 async function cleanupRoot(rootDir: string, s: Scaffold): Promise<string[]> {
+  try {
+    return await removeScaffold(rootDir, s);
+  } finally {
+    await rm(s.tmp, { recursive: true, force: true });
+  }
+}
+
+async function removeScaffold(rootDir: string, s: Scaffold): Promise<string[]> {
   // /etc's times go back only when the command itself added or removed nothing there.
   const etcNow = s.etcTimes !== undefined ? await lstat(join(rootDir, 'etc')).catch(() => undefined) : undefined;
   const untouched = etcNow !== undefined && etcNow.mtimeMs === s.etcTimes?.afterCreateMs;
@@ -130,6 +147,5 @@ async function cleanupRoot(rootDir: string, s: Scaffold): Promise<string[]> {
     if (ok) restored.push('/etc');
   }
   for (const d of s.createdDirs) await rmdir(d).catch(() => undefined); // kept when the command filled it
-  await rm(s.tmp, { recursive: true, force: true });
   return restored;
 }
