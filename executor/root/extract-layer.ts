@@ -50,6 +50,7 @@ function wrap(x: Extraction, entry: string, cause: unknown): KilnError {
 
 async function applyEntry(x: Extraction, entry: TarEntry, xattrOps: XattrOps | undefined): Promise<void> {
   const h = entry.header;
+  if (h.name.includes('\0') || h.linkname.includes('\0')) throw new KilnError('E_LAYER', `${x.what(h.name)}: a name holds a NUL byte`);
   const rel = cleanRel(h.name);
   if (rel === undefined) throw new KilnError('E_UNSAFE_PATH', `${x.what(h.name)}: path climbs above the build root`);
   if (rel === '/') return x.skip(h.name, 'the root itself');

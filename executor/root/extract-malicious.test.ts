@@ -173,6 +173,7 @@ describe('malicious layers', () => {
     corrupt[0] = 0x41;
     await expect(extract(s.root, Readable.from([corrupt]))).rejects.toMatchObject({ code: 'E_LAYER', message: expect.stringContaining('checksum') });
     await expect(extract(s.root, [file('x'.repeat(300), 'long component')])).rejects.toMatchObject({ code: 'E_LAYER' });
+    await expect(extract(s.root, [file('a\0/../../canary', 'nul')])).rejects.toMatchObject({ code: 'E_LAYER', message: expect.stringContaining('NUL') });
     expectCanaryIntact(s);
   });
 });

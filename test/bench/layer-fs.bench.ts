@@ -118,7 +118,7 @@ async function writeRows(c: Ctx): Promise<Row[]> {
     const k = await kilnTimes(out, 'gzip', level);
     const g = median(Array.from({ length: RUNS }, () => time(() => execSync(`tar --numeric-owner -cf - -C ${c.src} . | gzip -${level} > ${c.work}/ref.tar.gz`))));
     const mb = (f: string): string => `${(statSync(f).size / 1e6).toFixed(0)} MB`;
-    rows.push({ what: `write layer tar+gzip -${level}`, kiln: `${mbs(c.tarBytes, k)} → ${mb(out)}`, reference: `tar \\| gzip -${level}: ${mbs(c.tarBytes, g)} → ${mb(`${c.work}/ref.tar.gz`)}`, note: 'MB/s of uncompressed tar; Kiln also hashes diffID and digest (Node\'s zlib is Chromium\'s)' });
+    rows.push({ what: `write layer tar+gzip -${level}`, kiln: `${mbs(c.tarBytes, k)} → ${mb(out)}`, reference: `tar \\| gzip -${level}: ${mbs(c.tarBytes, g)} → ${mb(`${c.work}/ref.tar.gz`)}`, note: 'MB/s of uncompressed tar; Kiln also hashes diffID and digest' });
   }
   const plain = await kilnTimes(join(c.work, 'plain.tar'), 'none');
   const gtar = median(Array.from({ length: RUNS }, () => time(() => execFileSync('tar', ['--numeric-owner', '-cf', join(c.work, 'ref.tar'), '-C', c.src, '.']))));
