@@ -11,10 +11,12 @@ function testdir(): string {
 }
 
 describe('choosing the build root', () => {
-  it('refuses "/" outside a container unless --force, without touching anything', async () => {
+  it('refuses "/" outside the executor image (a container with its kaniko dir) unless --force, without touching anything', async () => {
     const never = (): boolean => false;
     await expect(targetWorkspace({ dir: '/', force: false, kanikoDir: '/kaniko' }, never)).rejects.toMatchObject({ code: 'E_USAGE' });
-    const ws = await targetWorkspace({ dir: '/', force: false, kanikoDir: '/kaniko' }, () => true);
+    // A container without Kiln's own directory (a CI job with /.dockerenv) is refused too.
+    await expect(targetWorkspace({ dir: '/', force: false, kanikoDir: join(testdir(), 'missing') }, () => true)).rejects.toMatchObject({ code: 'E_USAGE' });
+    const ws = await targetWorkspace({ dir: '/', force: false, kanikoDir: testdir() }, () => true);
     expect(ws).toMatchObject({ root: '/', mode: 'container' });
   });
 

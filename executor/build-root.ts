@@ -22,12 +22,16 @@ export interface RootChoice {
   kanikoDir: string;
 }
 
-/** The target stage's workspace. `detect` tells whether Kiln runs in a container (tests inject it). */
+/**
+ * The target stage's workspace. The root "/" needs a container AND Kiln's own directory
+ * (/kaniko, present in the executor image): a container marker alone (a CI job's /.dockerenv)
+ * does not make a machine disposable. `detect` is injected by tests.
+ */
 export async function targetWorkspace(choice: RootChoice, detect: () => boolean = inContainer): Promise<Workspace> {
   if (choice.dir === '/') {
-    if (!choice.force && !detect()) {
-      throw new KilnError('E_USAGE', 'building with the root "/" outside a container would overwrite this machine\'s files', {
-        hint: 'pass --root-dir DIR to build into a directory, or --force if you really mean it',
+    if (!choice.force && !(detect() && existsSync(choice.kanikoDir))) {
+      throw new KilnError('E_USAGE', 'building with the root "/" outside the Kiln executor image would overwrite this machine\'s files', {
+        hint: `pass --root-dir DIR to build into a directory, or --force if you really mean it (no container or no ${choice.kanikoDir} here)`,
       });
     }
     return createWorkspace({ root: '/', mode: 'container', kanikoDir: choice.kanikoDir });
