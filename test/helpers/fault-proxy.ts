@@ -25,6 +25,8 @@ export interface ProxyRecord {
   path: string;
   status: number | 'reset';
   range?: string;
+  /** How many requests (this one included) were open when it arrived. */
+  openOnArrival: number;
 }
 
 export interface FaultProxy {
@@ -48,10 +50,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     return f.action;
   };
 
+  let open = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    const record: ProxyRecord = { method, path, status: 'reset', ...(req.headers.range ? { range: String(req.headers.range) } : {}) };
+    open += 1;
+    res.on('close', () => void (open -= 1));
+    const record: ProxyRecord = {
+      method, path, status: 'reset', openOnArrival: open, ...(req.headers.range ? { range: String(req.headers.range) } : {}),
+    };
     requests.push(record);
     let action = take(method, path);
     if (action?.kind === 'delay') {
