@@ -40,7 +40,8 @@ export class Extraction {
   readonly root: string;
   readonly written = new Set<string>();
   readonly stats: ExtractStats = { entries: 0, bytes: 0, skipped: 0, xattrsRecorded: 0 };
-  readonly dirTimes: { host: string; mtime: number }[] = [];
+  /** Directory mtimes to set when the layer is done; dropped when the directory is removed. */
+  dirTimes: { rel: string; host: string; mtime: number }[] = [];
   readonly #dirs = new Map<string, string>();
   readonly isRoot = process.getuid?.() === 0;
 
@@ -86,7 +87,7 @@ export class Extraction {
     if (st.isDirectory()) {
       if (this.opts.ignore.hasIgnoredBelow(rel)) {
         this.#removeAround(rel);
-        this.invalidate(rel);
+        this.#forget(rel, st);
         this.opts.logger?.warn(`${this.what(entry)}: "${rel}" holds an ignored path; only the rest of it was removed`);
         return false;
       }
@@ -94,9 +95,15 @@ export class Extraction {
     } else {
       unlinkSync(host);
     }
-    if (st.isDirectory() || st.isSymbolicLink()) this.invalidate(rel);
-    this.opts.xattrStore?.forget(rel);
+    this.#forget(rel, st);
     return true;
+  }
+
+  /** Drop what was known about `rel` and below: cached resolutions, deferred mtimes, xattrs. */
+  #forget(rel: string, st: Stats): void {
+    if (st.isDirectory() || st.isSymbolicLink()) this.invalidate(rel);
+    if (st.isDirectory()) this.dirTimes = this.dirTimes.filter((d) => !isUnder(d.rel, rel));
+    this.opts.xattrStore?.forget(rel);
   }
 
   /** Remove everything below `rel` except ignored paths and the directories leading to them. */

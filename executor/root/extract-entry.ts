@@ -46,11 +46,12 @@ function lchown(x: Extraction, host: string, h: TarHeader): void {
 }
 
 /** A directory entry: created if missing, kept (mode/owner updated) when one exists. */
-export function writeDirEntry(x: Extraction, host: string, h: TarHeader, exists: boolean): void {
+export function writeDirEntry(x: Extraction, rel: string, h: TarHeader, exists: boolean): void {
+  const host = hostPath(x.root, rel);
   if (!exists) mkdirSync(host, { mode: 0o700 });
   lchown(x, host, h);
   chmodSync(host, h.mode);
-  x.dirTimes.push({ host, mtime: h.mtime });
+  x.dirTimes.push({ rel, host, mtime: h.mtime });
 }
 
 export function writeSymlinkEntry(x: Extraction, host: string, h: TarHeader): void {

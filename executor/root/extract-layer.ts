@@ -29,6 +29,7 @@ export async function extractLayer(tar: Readable | AsyncIterable<Buffer>, opts: 
     // Directory mtimes last: writing children changed them.
     for (let i = x.dirTimes.length - 1; i >= 0; i--) {
       const d = x.dirTimes[i] as { host: string; mtime: number };
+      // Still the real directory recorded: dirTimes of removed directories were dropped.
       lutimesSync(d.host, d.mtime, d.mtime);
     }
   } catch (cause) {
@@ -71,7 +72,7 @@ async function applyEntry(x: Extraction, entry: TarEntry, xattrOps: XattrOps | u
       await writeFileEntry(x, host, h, entry.body);
       break;
     case 'directory':
-      writeDirEntry(x, host, h, keepDir);
+      writeDirEntry(x, target, h, keepDir);
       break;
     case 'symlink':
       writeSymlinkEntry(x, host, h);

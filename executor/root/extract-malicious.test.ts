@@ -1,7 +1,7 @@
 // Malicious layers: nothing may change outside the root. Each test extracts into
 // <outer>/root with a canary file at <outer>/canary and checks the canary afterwards.
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, utimesSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -21,13 +21,14 @@ function sandbox(): Sandbox {
   mkdirSync(root);
   const canary = join(outer, 'canary');
   writeFileSync(canary, 'canary', { mode: 0o600 });
+  utimesSync(canary, 1_000_000, 1_000_000);
   return { outer, root, canary };
 }
 
 function expectCanaryIntact(s: Sandbox): void {
   expect(readdirSync(s.outer).sort()).toEqual(['canary', 'root']);
   const st = lstatSync(s.canary);
-  expect([readFileSync(s.canary, 'utf8'), st.mode & 0o7777, st.nlink, st.uid]).toEqual(['canary', 0o600, 1, process.getuid?.()]);
+  expect([readFileSync(s.canary, 'utf8'), st.mode & 0o7777, st.nlink, st.uid, st.mtimeMs]).toEqual(['canary', 0o600, 1, process.getuid?.(), 1_000_000_000]);
   expect(lstatSync(s.outer).mode & 0o7777).toBe(0o700);
 }
 
@@ -146,6 +147,13 @@ describe('malicious layers', () => {
     expect(readdirSync(join(s.root, 'kaniko'))).toEqual([]);
     expect(existsSync(join(s.root, 'h'))).toBe(false);
     expect(stats.skipped).toBe(4);
+    expectCanaryIntact(s);
+  });
+
+  test('a directory replaced later in the same layer gets no deferred mtime through the new link', async () => {
+    const s = sandbox();
+    await extract(s.root, [entry('a', 'directory'), entry('a/canary', 'directory', { mtime: 1234 }), symlink('a', s.outer)]);
+    expect(lstatSync(join(s.root, 'a')).isSymbolicLink()).toBe(true);
     expectCanaryIntact(s);
   });
 

@@ -48,9 +48,9 @@ function makeTree(dir: string): { files: number; bytes: number } {
   return { files, bytes };
 }
 
-/** Real files when this machine has them (Debian: Python's library and GCC's binaries). */
+/** Real files when this machine has them (Debian: headers, Perl modules, GCC's binaries). */
 function realTree(dir: string): { files: number; bytes: number } | undefined {
-  const sources = ['/usr/lib/python3', '/usr/lib/gcc'].filter((p) => existsSync(p));
+  const sources = ['/usr/include', '/usr/share/perl', '/usr/lib/gcc'].filter((p) => existsSync(p));
   if (sources.length === 0) return undefined;
   execSync(`tar -cf - -C / ${sources.map((p) => p.slice(1)).join(' ')} | tar -xpf - -C ${dir}`);
   const files = Number(execSync(`find ${dir} -type f | wc -l`, { encoding: 'utf8' }).trim());
