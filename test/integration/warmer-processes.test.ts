@@ -107,11 +107,11 @@ describe('warmer processes sharing one store', () => {
     let leftTempBlob = 0;
     let leftLock = 0;
     for (let round = 0; round < 9; round++) {
-      // Every other round starts from an emptied store, so there are blobs to write.
-      if (round % 2 === 0) await openStore(dir, { logger: recorder().logger }).prune({ ttlMs: 0, graceMs: 0 });
+      const moment = (['random', 'mid-blob', 'lock'] as const)[round % 3] ?? 'random';
+      // Some rounds start from an emptied store, so there are blobs to write (always when aiming mid-blob).
+      if (round % 2 === 0 || moment === 'mid-blob') await openStore(dir, { logger: recorder().logger }).prune({ ttlMs: 0, graceMs: 0 });
       const tempsBefore = tempBlobs(dir).length;
       const victim = spawnWarmer(args(dir, images, ['--force']));
-      const moment = (['random', 'mid-blob', 'lock'] as const)[round % 3] ?? 'random';
       await killMoment(dir, moment, victim.child);
       if (victim.child.exitCode === null) {
         victim.child.kill('SIGKILL');
@@ -128,7 +128,7 @@ describe('warmer processes sharing one store', () => {
       await expectHealthy(dir);
     }
     expect(killedWhileRunning).toBeGreaterThanOrEqual(6);
-    expect(leftTempBlob).toBeGreaterThanOrEqual(1);
+    expect(leftTempBlob).toBeGreaterThanOrEqual(2);
     expect(leftLock).toBeGreaterThanOrEqual(1);
   });
 
