@@ -266,7 +266,7 @@ describe("kaniko's cross-flag rules", () => {
 describe('not implemented yet', () => {
   it('fails on each listed flag with E_NOT_IMPLEMENTED naming it', () => {
     const cases: [string, string[]][] = [
-      ['context', ['-c', 's3://bucket/ctx.tgz']],
+      ['context', ['-c', 'gs://bucket/ctx.tgz']],
       ['bucket', ['--bucket', 'b']],
       ['materialize', ['--materialize']],
       ['cleanup', ['--cleanup']],

@@ -136,7 +136,7 @@ export interface NotImplemented {
  */
 export const notImplementedFlags: readonly NotImplemented[] = [
   { flag: 'bucket', when: (_, given) => given.has('bucket') },
-  { flag: 'context', what: 'for s3:// and gs:// contexts', when: (o) => ['s3', 'gs'].includes(o.context.source.kind) },
+  { flag: 'context', what: 'for gs:// contexts', when: (o) => o.context.source.kind === 'gs' },
   { flag: 'materialize', when: (o) => o.root.materialize },
   { flag: 'cleanup', when: (o) => o.root.cleanup },
   { flag: 'image-fs-extract-retry', when: (o) => o.root.extractRetry > 0 },

@@ -14,6 +14,7 @@ import { resolveDir } from '../root/safe-path.ts';
 import { cleanRel, hostPath } from '../root/workspace.ts';
 import { fetchGitContext, isGitUrl } from './git.ts';
 import { fetchHttpsContext } from './https.ts';
+import { fetchS3Context } from './s3.ts';
 import { fetchTarContext } from './tar.ts';
 
 /** kaniko's Azure Blob hosts (public, China, Germany, US Government clouds). */
@@ -61,6 +62,7 @@ const FETCHERS: Partial<Record<RemoteKind, Fetcher>> = {
   tar: (url, dir, o) => fetchTarContext(url, dir, o),
   git: (url, dir, o) => fetchGitContext(url, dir, o),
   https: (url, dir, o) => fetchHttpsContext(url, dir, o),
+  s3: (url, dir, o) => fetchS3Context(url, dir, o),
 };
 
 export async function fetchContext(o: FetchContextOptions): Promise<FetchedContext> {
