@@ -218,6 +218,7 @@ describe('registry flags', () => {
     );
     expect(o.registry).toEqual({
       insecure: true,
+      pushIgnoreImmutableTagErrors: false,
       insecurePull: true,
       insecureRegistries: ['a:5000', 'b:5000'],
       skipTlsVerify: false,
@@ -296,6 +297,13 @@ describe('not implemented yet', () => {
       'flag --whitelist-var-run is deprecated: use --ignore-var-run',
     ]);
     expect(o.snapshot.ignoreVarRun).toBe(false);
+  });
+});
+
+describe('push behaviour reaches the registry client', () => {
+  it('--push-ignore-immutable-tag-errors is set on the registry options the client gets', () => {
+    expect(run('--push-ignore-immutable-tag-errors').registry.pushIgnoreImmutableTagErrors).toBe(true);
+    expect(run().registry.pushIgnoreImmutableTagErrors).toBe(false);
   });
 });
 

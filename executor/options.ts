@@ -192,7 +192,10 @@ function optionsFrom(flags: ParsedFlags, env: NodeJS.ProcessEnv, cwd: string, co
     layer: layerFrom(flags),
     cache: cacheFrom(flags, abs),
     output: outputFrom(flags, env, abs),
-    registry: registryOptionsFromFlags(flags, env, { push: true }),
+    registry: {
+      ...registryOptionsFromFlags(flags, env, { push: true }),
+      pushIgnoreImmutableTagErrors: flags.boolean('push-ignore-immutable-tag-errors'),
+    },
     log: logOptionsFromFlags(flags, context),
     notes: notesFrom(flags),
   };
