@@ -5,7 +5,7 @@ import type { Instruction } from '../shared/dockerfile/instructions/types.ts';
 import { expandInstruction } from '../shared/dockerfile/expand.ts';
 import { KilnError } from '../shared/errors.ts';
 import { appendLayers, withConfig, withHistory, withMediaTypes } from '../shared/image/index.ts';
-import type { ConfigFile, Image } from '../shared/image/types.ts';
+import type { ConfigFile, Image, Layer } from '../shared/image/types.ts';
 import type { Logger } from '../shared/log.ts';
 import type { BuildContext } from './context/types.ts';
 import { createdBy } from './config/history.ts';
@@ -23,7 +23,7 @@ import { StageScope } from './run-stage-scope.ts';
 import { counting, type Progress } from './progress.ts';
 import { needsRoot, runStep } from './steps/index.ts';
 import type { StepSummary } from './summary.ts';
-import { applyCacheHit, type StageCache } from './layer-cache/index.ts';
+import { applyCacheHit, extractCached, type StageCache } from './layer-cache/index.ts';
 
 export interface StageInput {
   planned: PlannedStage;
@@ -64,6 +64,8 @@ interface StageState {
   settings: LayerSettings;
   tracker: LayerTracker;
   steps: StepSummary[];
+  /** With the layer cache: the base is not unpacked yet; cached layers that hit wait here. */
+  deferred?: Layer[] | undefined;
 }
 
 export async function runStage(input: StageInput): Promise<StageOutput> {
@@ -74,8 +76,10 @@ export async function runStage(input: StageInput): Promise<StageOutput> {
   }
   const format = await formatOf(input);
   const firstFs = planned.stage.instructions.find(needsRoot);
-  if (firstFs !== undefined) await unpackBase(input, firstFs);
-  else logger.info('Skipping unpacking as no commands require it.');
+  // With the layer cache the base is unpacked when a step first runs: hits need no files (kaniko).
+  const deferRoot = input.layerCache !== undefined && firstFs !== undefined;
+  if (firstFs !== undefined && !deferRoot) await unpackBase(input, firstFs);
+  else if (firstFs === undefined) logger.info('Skipping unpacking as no commands require it.');
   const st: StageState = {
     config: stageConfig(baseConfig, { os: baseConfig.os, architecture: baseConfig.architecture }, { scratch: planned.base.kind === 'scratch' }),
     image: input.base,
@@ -87,9 +91,12 @@ export async function runStage(input: StageInput): Promise<StageOutput> {
   };
   // RUN diffs against a walk taken after the base is on disk (and refreshed after each layer).
   const hasRun = planned.stage.instructions.some((i) => i.kind === 'RUN');
-  if (hasRun || (input.singleSnapshot && firstFs !== undefined)) st.tracker.baseline = takeSnapshot(input.workspace.root, input.ignore);
+  if (deferRoot) st.deferred = [];
+  else if (hasRun || (input.singleSnapshot && firstFs !== undefined)) st.tracker.baseline = takeSnapshot(input.workspace.root, input.ignore);
   const singleBaseline = st.tracker.baseline;
   for (const raw of planned.stage.instructions) await runOneStep(input, st, raw);
+  // A later stage may read this stage's files (COPY --from, RUN --mount=from=).
+  if (st.deferred !== undefined && !planned.final && firstFs !== undefined) await materializeRoot(input, st, firstFs);
   if (input.singleSnapshot && firstFs !== undefined) {
     logger.info('Taking snapshot of full filesystem...');
     const made = await layerForChanges(st.settings, { baseline: singleBaseline, count: st.tracker.count }, { kind: 'unknown' });
@@ -110,11 +117,12 @@ async function runOneStep(input: StageInput, st: StageState, raw: Exclude<Instru
   const line = createdBy(instr, { shell: shellOf(st.config), buildArgs: st.scope.declared() });
   const probe = await input.layerCache?.probe(instr, { config: st.config, args: st.scope.declared(), context: input.context });
   if (probe?.hit !== undefined) {
-    const hit = await applyCacheHit(probe.hit, { image: st.image, history: historyEntry(line, input.created), workspace: input.workspace, ignore: input.ignore, tracker: st.tracker, logger });
+    const hit = await applyCacheHit(probe.hit, { image: st.image, history: historyEntry(line, input.created), workspace: input.workspace, ignore: input.ignore, tracker: st.tracker, logger, deferred: st.deferred });
     st.image = hit.image;
     st.steps.push({ instruction: instr.raw, ms: Date.now() - started, layerSize: hit.layerSize, cacheHit: true });
     return;
   }
+  if (st.deferred !== undefined && needsRoot(instr)) await materializeRoot(input, st, instr);
   const result = await runStep(instr, {
     config: st.config, cmdSetInStage: st.cmdSet, root: input.workspace, buildArgs: [...st.scope.declared(), ...st.scope.proxies()],
     context: input.context, io: input.io, logger, file: input.file, ...(input.mounts ? { mounts: input.mounts } : {}),
@@ -134,6 +142,15 @@ async function runOneStep(input: StageInput, st: StageState, raw: Exclude<Instru
   }
   await probe?.record({ layer: made?.layer, history });
   st.steps.push({ instruction: instr.raw, ms: Date.now() - started, layerSize: made?.written.size, cacheHit: false });
+}
+
+/** Unpack the deferred base, then the cached layers that hit meanwhile, and take the RUN baseline. */
+async function materializeRoot(input: StageInput, st: StageState, cause: Instruction): Promise<void> {
+  const hits = st.deferred ?? [];
+  st.deferred = undefined;
+  await unpackBase(input, cause);
+  await extractCached(hits, { workspace: input.workspace, ignore: input.ignore, logger: input.logger });
+  if (input.planned.stage.instructions.some((i) => i.kind === 'RUN')) st.tracker.baseline = takeSnapshot(input.workspace.root, input.ignore);
 }
 
 async function formatOf(input: StageInput): Promise<'oci' | 'docker'> {

@@ -80,6 +80,9 @@ describe('layer cache in a registry repository', () => {
     for (const cmd of [COPY, RUN_ONE, RUN_TWO, RUN_THREE, RUN_FOUR]) expect(used(second, cmd), cmd).toBe(true);
     expect(ran(second)).toEqual([]);
     expect(second.stderr).not.toContain('Running: [');
+    // Every step hit: the base is never unpacked (kaniko); a miss unpacks it, then the hits before it.
+    expect(first.stderr).toContain('Unpacking rootfs as cmd COPY app.txt src/ /app/ requires it.');
+    expect(second.stderr).not.toContain('Unpacking rootfs');
     const a = fromRegistry(dest('first'));
     const b = fromRegistry(dest('second'));
     expect(b.diffIds).toEqual(a.diffIds);
@@ -90,6 +93,7 @@ describe('layer cache in a registry repository', () => {
     expect([used(third, COPY), used(third, RUN_ONE)]).toEqual([true, true]);
     expect([missed(third, RUN_TWO), missed(third, RUN_THREE), missed(third, RUN_FOUR)]).toEqual([true, true, true]);
     expect(ran(third)).toEqual(['RAN STEP TWO fancy', 'RAN STEP THREE', 'RAN STEP FOUR']);
+    expect(third.stderr).toContain(`Unpacking rootfs as cmd ${RUN_TWO} requires it.`);
     const c = fromRegistry(dest('third'));
     for (const step of ['COPY', 'one', 'two', 'three']) expect(a.layerOf(step), step).toMatch(/^sha256:/);
     expect([c.layerOf('COPY'), c.layerOf('one')]).toEqual([a.layerOf('COPY'), a.layerOf('one')]);
