@@ -1,9 +1,10 @@
 // Reading an --oci-layout-path output for the RUN --mount / ADD e2e tests: the manifest, the
 // config, and each layer's entries and uncompressed bytes (to grep for secrets).
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { sh } from './build-support.ts';
+import { repoRoot, sh, tempDir, type BuildResult } from './build-support.ts';
 
 export interface LayoutImage {
   config: Record<string, any>;
@@ -37,4 +38,24 @@ export function unpackLayout(dir: string, into: string): string {
 /** created_by of the last `n` history entries. */
 export function lastHistory(img: LayoutImage, n: number): string[] {
   return (img.config.history as { created_by: string }[]).slice(-n).map((h) => h.created_by);
+}
+
+/**
+ * Run the executor bundle on any context directory (build() takes only fixture names). Async,
+ * so servers in the test's own process (HTTP, git) keep answering while it runs.
+ */
+export function buildContext(context: string, args: string[]): Promise<BuildResult> {
+  const root = path.join(tempDir(), 'root');
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/executor.js'), '--root-dir', root, '--context', context, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: '--no-warnings' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  return new Promise((resolve) => child.on('close', (code) => {
+    clearTimeout(timer);
+    resolve({ code, stdout, stderr });
+  }));
 }
