@@ -3,7 +3,8 @@
 // compressed blob as `<hex>.tar.gz` (Docker, podman and skopeo read compressed layers).
 // Streams every blob straight from the image into the tar; nothing is held whole in memory.
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { hexOf } from '../../shared/digest.ts';
@@ -19,14 +20,18 @@ export interface DockerArchiveOptions {
 export async function writeDockerArchive(image: Image, path: string, options: DockerArchiveOptions): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
+    await mkdir(dirname(path), { recursive: true });
     const pack = tar.pack();
-    const done = pipeline(pack, createWriteStream(tmp, { mode: 0o644 }));
-    await fillArchive(pack, image, options);
-    pack.finalize();
-    await done;
+    // Both sides awaited together: a write error (a full disk, a missing directory) must reject
+    // this call, not surface later as an unhandled rejection.
+    const filled = fillArchive(pack, image, options).then(() => void pack.finalize());
+    await Promise.all([pipeline(pack, createWriteStream(tmp, { mode: 0o644 })), filled]).catch((e: unknown) => {
+      pack.destroy();
+      throw e;
+    });
     await rename(tmp, path);
   } catch (cause) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => undefined); // the directory itself may be what failed
     throw new KilnError('E_IO', `writing the image tarball ${path}: ${(cause as Error).message}`, { cause });
   }
 }
