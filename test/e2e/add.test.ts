@@ -2,9 +2,10 @@
 // a URL from a loopback node:http server (good and bad --checksum, Last-Modified, 0600, an
 // HTTP error), git sources from a loopback `git daemon` (ref and subdir, --keep-git-dir) and a
 // heredoc source. Checked in the OCI layout and the tree umoci unpacks.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -20,6 +21,7 @@ let server: http.Server;
 let base = '';
 let daemon: ChildProcess | undefined;
 let gitUrl = '';
+let gitDir = '';
 
 beforeAll(async () => {
   env = testEnv();
@@ -39,6 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   daemon?.kill('SIGTERM');
+  if (gitDir !== '') rmSync(gitDir, { recursive: true, force: true });
   await new Promise<void>((r) => server.close(() => r()));
 });
 
@@ -64,9 +67,8 @@ async function startGitDaemon(): Promise<string> {
 }
 
 function tempDirOutsideTest(): string {
-  const d = spawnSync('mktemp', ['-d', '/tmp/kiln-add-e2e-XXXXXX'], { encoding: 'utf8' }).stdout.trim();
-  afterAll(() => void spawnSync('rm', ['-rf', d]));
-  return d;
+  gitDir = mkdtempSync(path.join(os.tmpdir(), 'kiln-add-e2e-'));
+  return gitDir;
 }
 
 function context(): string {

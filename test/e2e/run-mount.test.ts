@@ -83,4 +83,20 @@ describe('RUN --mount and heredocs', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('secret "needed" is required but was not given');
   });
+
+  it('binds and seeds caches from another stage', () => {
+    const dir = tempDir();
+    const r = build('run-mount-from', [
+      '--build-arg', `BASE=${env.images.busybox.v2s2}`, '--no-push', '--insecure-pull',
+      '--oci-layout-path', path.join(dir, 'oci'), '--cache-mount-dir', path.join(dir, 'mounts'),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const rootfs = unpackLayout(path.join(dir, 'oci'), tempDir());
+    const file = (p: string): string => readFileSync(path.join(rootfs, p), 'utf8');
+    expect(file('copied')).toBe('built-in-stage\n');
+    expect(file('seeded-ls')).toBe('artifact\n');
+    expect(file('seeded-meta')).toBe('drwxrwx--- 1 2\n');
+    const all = readLayout(path.join(dir, 'oci')).layers.flatMap((l) => l.entries);
+    expect(all.filter((e) => e.startsWith('mnt') || e.startsWith('seeded/') || e === 'seeded')).toEqual([]);
+  });
 });
