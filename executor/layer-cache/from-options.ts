@@ -63,6 +63,7 @@ function backendFor(b: BuildCacheInput): CacheBackend {
   if (repo.startsWith(OCI_PREFIX)) {
     const dir = repo.slice(OCI_PREFIX.length);
     if (dir === '') throw new KilnError('E_USAGE', 'using --cache-repo "oci:": no directory after oci:', { hint: 'pass --cache-repo oci:/path/to/layout' });
+    b.logger.info(`Using layer cache oci:${path.resolve(dir)}`);
     return layoutBackend({ dir: path.resolve(dir), platform: b.platform, logger: b.logger });
   }
   b.logger.info(`Using layer cache ${repo}`);
