@@ -43,7 +43,12 @@ export interface CacheSeed {
 export async function leaseCache(m: CacheMount, store: CacheStore, seed?: CacheSeed): Promise<CacheLease> {
   const id = m.id !== undefined && m.id !== '' ? m.id : m.target;
   const base = join(store.dir, cacheKey(id));
-  await mkdir(base, { recursive: true, mode: 0o700 });
+  await mkdir(base, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+    throw new KilnError('E_IO', `creating the cache mount directory ${base}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      cause: e,
+      hint: 'RUN --mount=type=cache keeps its caches in --cache-mount-dir (default <cache-dir>/mounts): give it a writable directory',
+    });
+  });
   const release = await takeLock(base, m, store);
   if (release === undefined) {
     store.logger.info(`cache mount ${id} is in use by another build: using a private empty cache (sharing=private)`);
