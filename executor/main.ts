@@ -1,7 +1,7 @@
 // `executor`: kaniko's executor command line → frozen options → build. The only place that
 // prints the final error and exits (0 ok, 1 usage or any error, or the error's own exit code,
 // e.g. a failed RUN's).
-import { renderHelp, reportFailure, sniffLogFormat } from '../shared/cli/index.ts';
+import { renderHelp, reportCrash, reportFailure, sniffLogFormat } from '../shared/cli/index.ts';
 import { type LogFormat, createLogger } from '../shared/log.ts';
 import { kilnVersion } from '../shared/version.ts';
 import { executorFlagSpecs } from './flags.ts';
@@ -38,5 +38,13 @@ async function main(argv: string[]): Promise<number> {
     return report.exitCode;
   }
 }
+
+// An error that escapes every handler is a bug: report it as one, never as a raw stack dump.
+const crash = (err: unknown): never => {
+  process.stderr.write(reportCrash(err, { format: sniffLogFormat(process.argv.slice(2)), prefix: 'error building image' }).text);
+  process.exit(1);
+};
+process.on('unhandledRejection', crash);
+process.on('uncaughtException', crash);
 
 process.exit(await main(process.argv.slice(2)));

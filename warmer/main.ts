@@ -1,6 +1,6 @@
 // `warmer`: kaniko's warmer command line → frozen options → warm the /cache store. The only
 // place that prints the final error and exits (0 ok, 1 usage or any error).
-import { renderHelp, reportFailure, sniffLogFormat } from '../shared/cli/index.ts';
+import { renderHelp, reportCrash, reportFailure, sniffLogFormat } from '../shared/cli/index.ts';
 import { type LogFormat, createLogger } from '../shared/log.ts';
 import { kilnVersion } from '../shared/version.ts';
 import { warmerFlagSpecs } from './flags.ts';
@@ -36,5 +36,13 @@ async function main(argv: string[]): Promise<number> {
     return report.exitCode;
   }
 }
+
+// An error that escapes every handler is a bug: report it as one, never as a raw stack dump.
+const crash = (err: unknown): never => {
+  process.stderr.write(reportCrash(err, { format: sniffLogFormat(process.argv.slice(2)), prefix: 'failed warming cache' }).text);
+  process.exit(1);
+};
+process.on('unhandledRejection', crash);
+process.on('uncaughtException', crash);
 
 process.exit(await main(process.argv.slice(2)));

@@ -5,7 +5,7 @@ export { parseGoBool, parseGoDuration } from './go-values.ts';
 export { renderHelp } from './help.ts';
 export { type LogOptions, logFlagSpecs, logOptionsFromFlags, sniffLogFormat } from './log-flags.ts';
 export { registryFlagSpecs, registryOptionsFromFlags, parseRegistryMaps } from './registry-flags.ts';
-export { type FailureReport, exitCodeOf, reportFailure } from './report.ts';
+export { type FailureReport, exitCodeOf, reportCrash, reportFailure } from './report.ts';
 export {
   badValue,
   deepFreeze,

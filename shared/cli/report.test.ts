@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KilnError } from '../errors.ts';
-import { exitCodeOf, reportFailure } from './report.ts';
+import { exitCodeOf, reportCrash, reportFailure } from './report.ts';
 
 const now = () => Date.UTC(2026, 0, 2, 3, 4, 5);
 
@@ -49,5 +49,15 @@ describe('reportFailure', () => {
     const bug = new TypeError('x is undefined');
     expect(reportFailure(bug, { format: 'text', prefix: 'p' }).text).toBe('p: x is undefined\n');
     expect(reportFailure(bug, { format: 'text', prefix: 'p', stack: true }).text).toContain('TypeError: x is undefined\n    at ');
+  });
+});
+
+describe('reportCrash', () => {
+  it('reports an escaped error as a bug, with its message, redacted, and exit code 1', () => {
+    const r = reportCrash(new Error('boom at https://user:pw@registry.example/v2/'), { format: 'text', prefix: 'error building image' });
+    expect(r.exitCode).toBe(1);
+    expect(r.text).toContain('error building image: an unexpected error stopped the program: boom at https://***@registry.example/v2/');
+    expect(r.text).toContain('hint: this is a bug in Kiln');
+    expect(r.text).not.toContain('pw');
   });
 });

@@ -1,6 +1,6 @@
 // The final error of a run, as main.ts prints it: `error building image: <message>` and a
 // `hint:` line, or one JSON line with --log-format json. Always redacted.
-import { isKilnError, redact } from '../errors.ts';
+import { InternalError, isKilnError, redact } from '../errors.ts';
 import type { LogFormat } from '../log.ts';
 
 export interface FailureReport {
@@ -52,4 +52,12 @@ function describe(err: unknown): string {
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   return text;
+}
+
+/**
+ * What main.ts prints when an error escapes every handler (an unhandled rejection or an
+ * uncaught exception): always a bug, so it is reported as one with the original cause.
+ */
+export function reportCrash(err: unknown, options: ReportOptions): FailureReport {
+  return reportFailure(new InternalError('an unexpected error stopped the program', { cause: err }), options);
 }
