@@ -12,6 +12,7 @@ import type { Logger } from '../../shared/log.ts';
 import type { ContextSource, GitOptions } from '../flag-values.ts';
 import { resolveDir } from '../root/safe-path.ts';
 import { cleanRel, hostPath } from '../root/workspace.ts';
+import { fetchAzureContext } from './azure.ts';
 import { fetchGitContext, isGitUrl } from './git.ts';
 import { fetchHttpsContext } from './https.ts';
 import { fetchS3Context } from './s3.ts';
@@ -63,6 +64,7 @@ const FETCHERS: Partial<Record<RemoteKind, Fetcher>> = {
   git: (url, dir, o) => fetchGitContext(url, dir, o),
   https: (url, dir, o) => fetchHttpsContext(url, dir, o),
   s3: (url, dir, o) => fetchS3Context(url, dir, o),
+  azure: (url, dir, o) => fetchAzureContext(url, dir, o),
 };
 
 export async function fetchContext(o: FetchContextOptions): Promise<FetchedContext> {

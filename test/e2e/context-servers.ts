@@ -124,11 +124,11 @@ await s.run(); process.on('SIGTERM', async () => { await s.close(); process.exit
   return { endpoint: `http://127.0.0.1:${port}`, stop: () => stopProcess(proc) };
 }
 
-/** azurite's blob service on loopback, in memory, telemetry off. */
+/** azurite's blob service on loopback, its data in `dir`, telemetry off. */
 export async function startAzurite(dir: string): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const port = await freePort();
   const bin = path.join(repoRoot, 'node_modules/.bin/azurite-blob');
-  const proc = spawn(bin, ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--location', dir, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(bin, ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--disableTelemetry', '--skipApiVersionCheck', '--location', dir, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitForPort(port, proc, 'azurite');
   return { endpoint: `http://127.0.0.1:${port}/devstoreaccount1`, stop: () => stopProcess(proc) };
 }
