@@ -4,9 +4,11 @@
 // lives in the test environment's registry or in an OCI layout; a cache that cannot be written
 // only warns.
 import { spawnSync } from 'node:child_process';
+import { cpSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort, testEnv, type TestEnv } from '../helpers/testenv.ts';
-import { build, inspectConfig, sh, tempDir, type BuildResult } from './build-support.ts';
+import { build, fixtures, inspectConfig, repoRoot, sh, tempDir, type BuildResult } from './build-support.ts';
 
 let env: TestEnv;
 const unique = `${process.pid}-${Date.now()}`;
@@ -161,6 +163,42 @@ describe('layer cache in an OCI layout (--cache-repo=oci:DIR)', () => {
     const again = cachedBuild([...flags, '--no-push-cache', '--build-arg', 'FLAVOR=x']);
     expect(ran(again)).toEqual(['RAN STEP TWO x', 'RAN STEP THREE', 'RAN STEP FOUR']);
     expect(sh('cat', [`${dir}/cache/index.json`])).toBe(before);
+  });
+});
+
+describe('layer cache keys over the COPY sources and the TTL', () => {
+  /** Build a copy of the fixture, so the test can change its files. */
+  function buildIn(context: string, args: string[]): BuildResult {
+    const r = spawnSync(
+      process.execPath,
+      [path.join(repoRoot, 'dist/executor.js'), '--root-dir', path.join(tempDir(), 'root'), '--context', context, '--build-arg', `BASE=${env.images.busybox.v2s2}`,
+        '--insecure-pull', '--cache', '--cache-copy-layers', '--no-push', ...args],
+      { encoding: 'utf8', timeout: 240_000, env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: '--no-warnings' } },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('a changed source file misses from its COPY on; a file .dockerignore leaves out changes nothing; an old entry is a miss', () => {
+    const dir = tempDir('kiln-layer-cache-src-');
+    const context = path.join(dir, 'context');
+    cpSync(path.join(fixtures, FIXTURE), context, { recursive: true });
+    const cache = ['--cache-repo', `oci:${dir}/cache`];
+    expect(ran(buildIn(context, cache))).toHaveLength(4);
+
+    writeFileSync(path.join(context, 'src/ignored.log'), 'changed, but .dockerignore leaves it out\n');
+    const ignored = buildIn(context, cache);
+    expect(ran(ignored)).toEqual([]);
+    expect(used(ignored, COPY)).toBe(true);
+
+    writeFileSync(path.join(context, 'src/module.txt'), 'changed\n');
+    const changed = buildIn(context, cache);
+    expect(missed(changed, COPY)).toBe(true);
+    expect(ran(changed)).toEqual(['RAN STEP ONE', 'RAN STEP TWO plain', 'RAN STEP THREE', 'RAN STEP FOUR']);
+
+    const old = buildIn(context, [...cache, '--cache-ttl=1ms']);
+    expect(old.stderr).toMatch(/Cached layer oci:\S+ is older than --cache-ttl: not used/);
+    expect(ran(old)).toHaveLength(4);
   });
 });
 
