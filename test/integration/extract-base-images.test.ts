@@ -39,19 +39,17 @@ function view(root: string): Record<string, string> {
 describe('extracting the test environment\'s base images', () => {
   const cases = [['busybox', false], ['busybox', true], ['debian', true]] as const;
   for (const [name, spool] of cases) {
-    {
-      test(`${name}${spool ? ' (spooled)' : ''} matches umoci unpack`, async () => {
-        const env = testEnv();
-        const client = createRegistryClient({ options: { ...defaultRegistryOptions, insecureRegistries: [env.plain.host] }, logger: silentLogger });
-        const image = await client.image(parseReference(env.images[name].v2s2), { platform: { os: 'linux', architecture: 'amd64' } });
-        const root = testdir();
-        const stats = await extractImage(await image.layers(), { root, ignore, mode: 'host', spoolDir: spool ? testdir() : undefined, xattrOps: null });
-        expect(stats.reduce((n, s) => n + s.entries, 0)).toBeGreaterThan(name === 'debian' ? 3000 : 10);
-        const work = testdir();
-        execFileSync('cp', ['-a', env.layouts[name], join(work, 'layout')]);
-        execFileSync('umoci', ['unpack', '--image', `${join(work, 'layout')}:${name}`, join(work, 'bundle')], { stdio: 'pipe' });
-        expect(view(root)).toEqual(view(join(work, 'bundle/rootfs')));
-      });
-    }
+    test(`${name}${spool ? ' (spooled)' : ''} matches umoci unpack`, async () => {
+      const env = testEnv();
+      const client = createRegistryClient({ options: { ...defaultRegistryOptions, insecureRegistries: [env.plain.host] }, logger: silentLogger });
+      const image = await client.image(parseReference(env.images[name].v2s2), { platform: { os: 'linux', architecture: 'amd64' } });
+      const root = testdir();
+      const stats = await extractImage(await image.layers(), { root, ignore, mode: 'host', spoolDir: spool ? testdir() : undefined, xattrOps: null });
+      expect(stats.reduce((n, s) => n + s.entries, 0)).toBeGreaterThan(name === 'debian' ? 3000 : 10);
+      const work = testdir();
+      execFileSync('cp', ['-a', env.layouts[name], join(work, 'layout')]);
+      execFileSync('umoci', ['unpack', '--image', `${join(work, 'layout')}:${name}`, join(work, 'bundle')], { stdio: 'pipe' });
+      expect(view(root)).toEqual(view(join(work, 'bundle/rootfs')));
+    });
   }
 });
