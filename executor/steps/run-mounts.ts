@@ -2,9 +2,10 @@
 // (`--mount` targets, a `#!` heredoc script) and what the snapshot must then ignore. The argv
 // comes from shared/dockerfile's runCommandLine (heredocs as BuildKit's dispatchRun runs them).
 import { runCommandLine } from '../../shared/dockerfile/index.ts';
-import type { RunInstruction } from '../../shared/dockerfile/instructions/types.ts';
+import { posix } from 'node:path';
+import type { Mount, RunInstruction } from '../../shared/dockerfile/instructions/types.ts';
 import { KilnError } from '../../shared/errors.ts';
-import { shellOf } from '../config/apply.ts';
+import { shellOf, workdirPath } from '../config/apply.ts';
 import { prepareMounts, type MountSettings } from '../mounts/run-mounts.ts';
 import type { Changes, StepContext } from './types.ts';
 
@@ -32,7 +33,7 @@ export async function withRunMounts(i: RunInstruction, ctx: StepContext, body: (
     return { kind: 'unknown' };
   }
   const prepared = await prepareMounts({
-    root: ctx.root.root, mounts: i.mounts, files, settings: mountSettings(ctx, i), logger: ctx.logger, what: `${ctx.file}:${i.loc.start}: RUN`,
+    root: ctx.root.root, mounts: absoluteTargets(i.mounts, workdirPath(ctx.config, '.')), files, settings: mountSettings(ctx, i), logger: ctx.logger, what: `${ctx.file}:${i.loc.start}: RUN`,
   });
   let failure: unknown;
   try {
@@ -47,6 +48,11 @@ export async function withRunMounts(i: RunInstruction, ctx: StepContext, body: (
   });
   if (failure !== undefined) throw failure;
   return { kind: 'unknown', ...(exclusions !== undefined ? { mounts: exclusions } : {}) };
+}
+
+/** BuildKit resolves a relative mount target against the working directory. */
+function absoluteTargets(mounts: readonly Mount[], workdir: string): Mount[] {
+  return mounts.map((m) => (m.target !== undefined && !m.target.startsWith('/') ? { ...m, target: posix.join(workdir, m.target) } : m));
 }
 
 function mountSettings(ctx: StepContext, i: RunInstruction): MountSettings {
