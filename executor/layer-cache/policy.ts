@@ -3,8 +3,9 @@
 //              with --cache-copy-layers, as kaniko);
 //   keyed      runs every time, its key comes from its inputs like a cached step's
 //              (metadata steps, WORKDIR, and RUN/COPY when their kind is not cached);
+//              a RUN --mount=type=bind of the build context hashes the bound files as COPY does;
 //   by-result  its inputs cannot be hashed here (COPY --from, ADD of a URL without --checksum,
-//              RUN --mount=type=bind): it runs every time and the chain goes on from the
+//              RUN --mount=type=bind,from=…): it runs every time and the chain goes on from the
 //              diff_id of the layer it made, so later steps still hit when it made the same.
 import type { Instruction } from '../../shared/dockerfile/instructions/types.ts';
 
@@ -22,9 +23,13 @@ const REMOTE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 export function policyFor(instr: Exclude<Instruction, { kind: 'FROM' }>, flags: PolicyFlags): StepPolicy {
   switch (instr.kind) {
-    case 'RUN':
-      if (instr.mounts.some((m) => m.type === 'bind')) return { kind: 'by-result', why: 'RUN --mount=type=bind' };
-      return { kind: flags.runLayers ? 'cached' : 'keyed' };
+    case 'RUN': {
+      const binds = instr.mounts.filter((m) => m.type === 'bind');
+      if (binds.some((m) => m.from !== undefined)) return { kind: 'by-result', why: 'RUN --mount=type=bind,from=…' };
+      // A bind of the build context: its files are hashed like COPY sources (after .dockerignore).
+      const sources = binds.map((m) => m.source ?? '.');
+      return { kind: flags.runLayers ? 'cached' : 'keyed', ...(sources.length > 0 ? { sources } : {}) };
+    }
     case 'COPY':
       if (instr.from !== undefined) return { kind: 'by-result', why: 'COPY --from' };
       return { kind: flags.copyLayers ? 'cached' : 'keyed', sources: instr.sources };

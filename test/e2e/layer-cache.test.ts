@@ -4,7 +4,8 @@
 // lives in the test environment's registry or in an OCI layout; a cache that cannot be written
 // only warns.
 import { spawnSync } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort, testEnv, type TestEnv } from '../helpers/testenv.ts';
@@ -199,6 +200,40 @@ describe('layer cache keys over the COPY sources and the TTL', () => {
     const old = buildIn(context, [...cache, '--cache-ttl=1ms']);
     expect(old.stderr).toMatch(/Cached layer oci:\S+ is older than --cache-ttl: not used/);
     expect(ran(old)).toHaveLength(4);
+  });
+});
+
+describe('layer cache with RUN --mount', () => {
+  it('hits for cache, secret, tmpfs and context bind mounts; a secret value is never in a key or an entry', () => {
+    const dir = tempDir('kiln-layer-cache-mounts-');
+    const secretA = 'secret-AAAA-1111';
+    const secretB = 'secret-BBBB-2222'; // same length: the image is the same, the key must be too
+    const mounts = (secret: string): BuildResult => {
+      writeFileSync(path.join(dir, 'token'), secret);
+      const r = build('run-mounts', [
+        '--build-arg', `BASE=${env.images.busybox.v2s2}`, '--no-push', '--insecure-pull', '--cache', '--cache-copy-layers', '--cache-repo', `oci:${dir}/cache`,
+        '--cache-mount-dir', path.join(dir, 'mounts'), '--secret', `id=token,src=${path.join(dir, 'token')}`,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      return r;
+    };
+    const first = mounts(secretA);
+    const steps = (first.stderr.match(/No cached layer found for cmd /g) ?? []).length;
+    expect(steps).toBeGreaterThanOrEqual(9);
+    const second = mounts(secretB);
+    expect((second.stderr.match(/Using caching version of cmd: /g) ?? []).length).toBe(steps);
+    expect(second.stderr).not.toContain('Running: [');
+    for (const name of readdirSync(path.join(dir, 'cache/blobs/sha256'))) {
+      const bytes = readFileSync(path.join(dir, 'cache/blobs/sha256', name));
+      let plain = bytes;
+      try {
+        plain = gunzipSync(bytes);
+      } catch {
+        // not a gzip layer: a manifest, a config, index.json's entries
+      }
+      for (const secret of [secretA, secretB]) expect(plain.includes(secret), name).toBe(false);
+    }
+    expect(`${first.stderr}${second.stderr}`).not.toMatch(/secret-(AAAA|BBBB)/);
   });
 });
 
