@@ -267,8 +267,6 @@ describe("kaniko's cross-flag rules", () => {
 describe('not implemented yet', () => {
   it('fails on each listed flag with E_NOT_IMPLEMENTED naming it', () => {
     const cases: [string, string[]][] = [
-      ['context', ['-c', 'gs://bucket/ctx.tgz']],
-      ['bucket', ['--bucket', 'b']],
       ['materialize', ['--materialize']],
       ['cleanup', ['--cleanup']],
       ['image-fs-extract-retry', ['--image-fs-extract-retry=2']],

@@ -135,8 +135,6 @@ export interface NotImplemented {
  * E_NOT_IMPLEMENTED instead of being silently ignored. Delete an entry when it works.
  */
 export const notImplementedFlags: readonly NotImplemented[] = [
-  { flag: 'bucket', when: (_, given) => given.has('bucket') },
-  { flag: 'context', what: 'for gs:// contexts', when: (o) => o.context.source.kind === 'gs' },
   { flag: 'materialize', when: (o) => o.root.materialize },
   { flag: 'cleanup', when: (o) => o.root.cleanup },
   { flag: 'image-fs-extract-retry', when: (o) => o.root.extractRetry > 0 },

@@ -13,6 +13,7 @@ import type { ContextSource, GitOptions } from '../flag-values.ts';
 import { resolveDir } from '../root/safe-path.ts';
 import { cleanRel, hostPath } from '../root/workspace.ts';
 import { fetchAzureContext } from './azure.ts';
+import { fetchGcsContext } from './gcs.ts';
 import { fetchGitContext, isGitUrl } from './git.ts';
 import { fetchHttpsContext } from './https.ts';
 import { fetchS3Context } from './s3.ts';
@@ -65,6 +66,7 @@ const FETCHERS: Partial<Record<RemoteKind, Fetcher>> = {
   https: (url, dir, o) => fetchHttpsContext(url, dir, o),
   s3: (url, dir, o) => fetchS3Context(url, dir, o),
   azure: (url, dir, o) => fetchAzureContext(url, dir, o),
+  gs: (url, dir, o) => fetchGcsContext(url, dir, o),
 };
 
 export async function fetchContext(o: FetchContextOptions): Promise<FetchedContext> {

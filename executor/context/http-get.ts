@@ -126,3 +126,36 @@ function lengthCheck(expected: number, what: string): Transform {
   });
 }
 
+
+export interface HttpJsonOptions {
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** A form body (application/x-www-form-urlencoded). */
+  form?: Record<string, string>;
+  env: NodeJS.ProcessEnv;
+  what: string;
+}
+
+/** A small JSON exchange (token endpoints, metadata): the parsed body of a 2xx answer. */
+export async function httpJson(url: string, o: HttpJsonOptions): Promise<unknown> {
+  const agent = createAgent(url, o.env);
+  try {
+    const body = o.form === undefined ? undefined : new URLSearchParams(o.form).toString();
+    const headers = { 'user-agent': 'kiln', accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...o.headers };
+    const res = await request(url, { dispatcher: agent, method: o.method, headers, ...(body !== undefined ? { body } : {}) }).catch((cause: unknown) => {
+      throw new KilnError('E_CONTEXT', `${o.what}: ${displayUrl(url)}: ${(cause as Error).message}`, { cause });
+    });
+    const text = await readSome(res.body, 64 * 1024);
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const oauth = /"error"\s*:\s*"([^"]{1,100})"/.exec(text)?.[1];
+      throw new KilnError('E_CONTEXT', `${o.what}: HTTP status ${res.statusCode}${oauth !== undefined ? ` (${oauth})` : reason(text)}`, { hint: hintFor(res.statusCode) });
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (cause) {
+      throw new KilnError('E_CONTEXT', `${o.what}: the answer is not JSON`, { cause });
+    }
+  } finally {
+    await agent.close().catch(() => undefined);
+  }
+}

@@ -1,8 +1,8 @@
 // Loopback servers for the build-context tests: git smart HTTP (`git http-backend` behind a
 // node:http CGI bridge, optional Basic auth), a plain node:http file server, s3rver (S3),
 // azurite (Azure Blob), and a small fake GCS that implements ONLY the JSON API object GET
-// (`/storage/v1/b/<bucket>/o/<object>?alt=media`) and the OAuth2 token endpoint: no GCS
-// emulator installs here. Everything listens on 127.0.0.1 and is closed by the returned stop().
+// (`/storage/v1/b/<bucket>/o/<object>?alt=media`), the OAuth2 JWT-bearer token endpoint and the
+// metadata server's token path: no GCS emulator installs here. Everything listens on 127.0.0.1 and is closed by the returned stop().
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPublicKey, createVerify } from 'node:crypto';
 import http from 'node:http';
@@ -143,15 +143,21 @@ export interface FakeGcs extends Server {
 }
 
 /**
- * A fake of the two GCS calls Kiln makes (nothing else is implemented): the JSON API object
- * GET with alt=media, and the OAuth2 JWT-bearer token exchange, whose RS256 assertion is
- * verified with `publicKeyPem`. With `requireToken`, object GETs need a token it issued.
+ * A fake of the GCS calls Kiln makes (nothing else is implemented): the JSON API object GET
+ * with alt=media, the OAuth2 JWT-bearer token exchange, whose RS256 assertion is verified with
+ * `publicKeyPem`, and the metadata token path. With `requireToken`, object GETs need a token it issued.
  */
 export async function startFakeGcs(objects: Map<string, Buffer>, o: { publicKeyPem?: string; requireToken?: boolean } = {}): Promise<FakeGcs> {
   const tokens: string[] = [];
   const server = await listen((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'POST' && url.pathname === '/token') return void tokenExchange(req, res, { publicKeyPem: o.publicKeyPem, tokens });
+    if (url.pathname === '/computeMetadata/v1/instance/service-accounts/default/token' && req.headers['metadata-flavor'] === 'Google') {
+      const token = `meta-${tokens.length + 1}`;
+      tokens.push(token);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ access_token: token, expires_in: 3599, token_type: 'Bearer' }));
+    }
     const m = /^\/(?:download\/)?storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
     if (req.method !== 'GET' || m === null || url.searchParams.get('alt') !== 'media') {
       res.writeHead(501);
