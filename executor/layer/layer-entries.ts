@@ -20,11 +20,14 @@ export interface EntryPlanOptions {
   ignore?: IgnoreList;
 }
 
-type Item = { rel: string; kind: 'path' | 'whiteout' | 'opaque' };
+export interface PlannedItem {
+  rel: string;
+  kind: 'path' | 'whiteout' | 'opaque';
+}
 
 /** The sorted list of what goes into the layer. */
-export function planEntries(opts: EntryPlanOptions): Item[] {
-  const items = new Map<string, Item>();
+export function planEntries(opts: EntryPlanOptions): PlannedItem[] {
+  const items = new Map<string, PlannedItem>();
   const addPath = (rel: string): void => {
     for (let p = rel; p !== '/' && !items.has(p); p = parentRel(p)) items.set(p, { rel: p, kind: 'path' });
   };
@@ -77,7 +80,7 @@ export interface HeaderOptions {
 }
 
 /** Stream the planned items as tar entries, reading file content as it is packed. */
-export function* layerEntries(items: Item[], opts: HeaderOptions): Generator<PackEntry> {
+export function* layerEntries(items: PlannedItem[], opts: HeaderOptions): Generator<PackEntry> {
   const links = new Map<string, string>();
   const mtime = opts.epoch === undefined ? 0 : opts.epoch;
   for (const item of items) {

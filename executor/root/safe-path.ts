@@ -2,7 +2,7 @@
 // met on the way is followed as if the root were "/" ("/.." is "/"), so no path ever leaves it.
 import { chmodSync, lstatSync, mkdirSync, readlinkSync, type Stats } from 'node:fs';
 import { KilnError } from '../../shared/errors.ts';
-import { hostPath, joinRel } from './workspace.ts';
+import { hostPath } from './workspace.ts';
 
 const MAX_LINKS = 40; // Linux MAXSYMLINKS
 
@@ -94,9 +94,4 @@ export function lstatOrUndefined(p: string): Stats | undefined {
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw e;
   }
-}
-
-/** Join a resolved directory and a final name (never followed). */
-export function childOf(dirRel: string, name: string): string {
-  return joinRel(dirRel, name);
 }

@@ -3,7 +3,7 @@
 // Writes its section of test/bench/RESULTS.md between its own markers.
 import { execFileSync, execSync } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tarHeader, tarReadable } from '../../executor/layer/tar-pack.ts';
 import { writeLayer } from '../../executor/layer/write-layer.ts';
@@ -179,7 +179,7 @@ function writeSection(rows: Row[]): void {
     START,
     '## Extraction, snapshots, layer writing (test/bench/layer-fs.bench.ts)',
     '',
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpu}, Node ${process.versions.node}, median of ${RUNS} runs, files in page cache.`,
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpu}, Node ${process.versions.node}, median of ${RUNS} runs, files in page cache; load average ${loadavg()[0]?.toFixed(1)} at the end (other work shares the 2 cores: compare Kiln with its reference on the same row, not across runs).`,
     '',
     '| what | Kiln | reference | note |',
     '|---|---|---|---|',
