@@ -41,7 +41,7 @@ export async function addSources(i: AddInstruction, ctx: StepContext, plan: AddP
     if (isGitSource(src)) {
       const co = await gitCheckout(parseGitSource(src), { keepGitDir: i.keepGitDir, what: plan.what, ...(i.checksum ? { checksum: i.checksum } : {}) });
       try {
-        await copyEntry(t, co.host, '', dest);
+        await copyEntry(outsideContext(t), co.host, '', dest);
       } finally {
         await co.dispose();
       }
@@ -50,7 +50,7 @@ export async function addSources(i: AddInstruction, ctx: StepContext, plan: AddP
       try {
         const kind = i.unpack === true ? await archiveKind(d.host) : undefined;
         if (kind !== undefined) t.written.push(...(await extractArchive({ root: t.root, archive: d.host, kind, dest, logger: ctx.logger, what: plan.what, ...(chown ? { owner: chown } : {}) })));
-        else await copyEntry({ ...t, context: { ...t.context, excluded: () => false } }, d.host, d.name, fileDest(d.name));
+        else await copyEntry(outsideContext(t), d.host, d.name, fileDest(d.name));
       } finally {
         await d.dispose();
       }
@@ -69,4 +69,9 @@ export async function addSources(i: AddInstruction, ctx: StepContext, plan: AddP
     await inline.dispose();
   }
   return { config: ctx.config, changes: { kind: 'paths', paths: [...new Set(t.written)] } };
+}
+
+/** The same target for files that do not come from the context (no .dockerignore applies). */
+function outsideContext(t: CopyTarget): CopyTarget {
+  return { ...t, context: { dir: t.context.dir, excluded: () => false } }; // `written` is shared
 }
