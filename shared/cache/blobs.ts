@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { hexOf, sha256, VerifyingStream, type Digest } from '../digest.ts';
 import { KilnError } from '../errors.ts';
@@ -77,13 +77,6 @@ export async function writeBlob(dir: string, blob: BlobRef, source: Readable): P
   }
 }
 
-/** Write small bytes (a manifest or config) whose digest we compute ourselves. */
-export async function writeBytes(dir: string, bytes: Buffer): Promise<BlobRef> {
-  const blob = { digest: sha256(bytes), size: bytes.length };
-  await writeBlob(dir, blob, Readable.from([bytes]));
-  return blob;
-}
-
 /** Read a small blob whole, checking its size and digest. */
 export async function readVerified(dir: string, blob: BlobRef, what: string): Promise<Buffer> {
   let bytes: Buffer;
@@ -98,18 +91,6 @@ export async function readVerified(dir: string, blob: BlobRef, what: string): Pr
     });
   }
   return bytes;
-}
-
-/** A fresh stream of a blob, failing with E_DIGEST_MISMATCH when its bytes lie. */
-export async function openVerified(dir: string, blob: BlobRef, what: string): Promise<Readable> {
-  const path = blobPath(dir, blob.digest);
-  const fh = await open(path, 'r').catch((e: unknown) => {
-    throw new KilnError('E_CACHE', `opening ${what} in ${dir}: ${(e as Error).message}`, { cause: e });
-  });
-  const raw = fh.createReadStream();
-  const check = verifier(blob, `${what} in ${dir}`);
-  raw.on('error', (e) => check.destroy(e));
-  return raw.pipe(check);
 }
 
 function verifier(blob: BlobRef, what: string): VerifyingStream {

@@ -66,10 +66,6 @@ export function refNameFor(ref: string, platform: string): string {
   return `kiln-${createHash('sha256').update(`${ref}\n${platform}`).digest('hex').slice(0, 32)}`;
 }
 
-export function isValidRefName(name: string): boolean {
-  return REF_NAME_RE.test(name);
-}
-
 export interface NewEntry {
   ref: Reference;
   platform: Platform;
