@@ -20,10 +20,12 @@ import { mountSettingsFor } from './mounts/settings.ts';
 import { createPlan, type Plan, type PlannedStage } from './plan.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { writeOutputs } from './push.ts';
+import { cleanRoot } from './root/clean-root.ts';
 import { createIgnoreList } from './root/ignore-list.ts';
 import type { RunIo } from './root/run.ts';
 import type { Workspace } from './root/workspace.ts';
 import { runStage, type StageOutput } from './run-stage.ts';
+import { createStageSources, saveStageRoot } from './stage-sources.ts';
 import { layerCacheFor } from './layer-cache/index.ts';
 import { logSummary, type StepSummary } from './summary.ts';
 
@@ -63,11 +65,6 @@ async function buildIn(options: ExecutorOptions, contextDir: string, logger: Log
       for (const ref of destinations) await getClient().checkPushPermission(ref);
     }
     const target = await targetWorkspace(options.root);
-    if (target.mode === 'container' && plan.stages.length > 1) {
-      throw new KilnError('E_NOT_IMPLEMENTED', 'multi-stage builds with the root "/" (container mode) are not implemented yet', {
-        hint: 'use --root-dir, or --target with a single stage',
-      });
-    }
     const context = await openContext(contextDir, dockerfilePath, logger);
     const { results, summaries } = await buildStages({ options, plan, dockerfile, platform, getClient, layerCache, target, context, workDir, io, logger, progress });
     const finalStage = plan.stages.find((p) => p.final);
@@ -106,16 +103,23 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
   const summaries: { name: string; steps: StepSummary[] }[] = [];
   const stageRoots = new Map<number, string>();
   const mounts = mountSettingsFor({ cacheDir: options.cache.mountDir, secrets: options.secrets, env: process.env, dockerfile, context, stageRoots });
-  for (const planned of plan.stages) {
-    const workspace = planned.final ? target : await stageWorkspace(workDir, planned.stage.index, options.root.kanikoDir);
-    stageRoots.set(planned.stage.index, workspace.root);
-    const { base, baseName } = await resolveBase(planned, results, { registry: options.registry, platform, getClient, logger, cacheDir: options.cache.dir, cacheTtlMs: options.cache.ttlMs });
+  const baseContext: BaseContext = { registry: options.registry, platform, getClient, logger, cacheDir: options.cache.dir, cacheTtlMs: options.cache.ttlMs };
+  const fromRoot = createStageSources({
+    dockerfile, stageRoots, workDir, logger,
+    resolveImage: async (ref) => (await resolveExternal(ref, baseContext)).image,
+  });
+  for (const [n, planned] of plan.stages.entries()) {
+    // The container mode builds every stage in "/"; the host mode gives each stage its own root.
+    const workspace = planned.final || target.mode === 'container' ? target : await stageWorkspace(workDir, planned.stage.index, options.root.kanikoDir);
+    if (workspace.mode === 'host') stageRoots.set(planned.stage.index, workspace.root);
+    const { base, baseName } = await resolveBase(planned, results, { ...baseContext, platform: planned.platform });
     const ignore = createIgnoreList({
       root: workspace.root, mode: workspace.mode, ignorePaths: options.snapshot.ignorePaths,
       ignoreVarRun: options.snapshot.ignoreVarRun, contextDir: context.dir, kanikoDir: options.root.kanikoDir,
       // Kiln's own work files (layers, spooled pulls, stage roots) sit under the root "/" in a container.
       extra: workspace.mode === 'container' ? [workDir] : [],
     });
+    if (workspace.mode === 'container' && n > 0) await cleanRoot(workspace.root, ignore, logger);
     const out = await runStage({
       planned, base, baseName, buildArgs: plan.buildArgs, workspace, ignore, context,
       layers: {
@@ -136,8 +140,12 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
       logger,
       mounts,
       progress,
+      fromRoot,
     });
     results.set(planned.stage.index, out);
+    if (workspace.mode === 'container' && !planned.final && plan.readers.has(planned.stage.index)) {
+      stageRoots.set(planned.stage.index, await saveStageRoot(out.image, workDir, { index: planned.stage.index, logger }));
+    }
     summaries.push({ name: stageName(planned), steps: out.steps });
   }
   return { results, summaries };
@@ -171,15 +179,21 @@ async function resolveBase(planned: PlannedStage, results: ReadonlyMap<number, S
     if (out === undefined) throw new KilnError('E_INTERNAL', `stage ${base.index} was not built before stage ${planned.stage.index}`);
     return { base: out.image, baseName: `stage ${base.index}` };
   }
-  const ref = parseReference(base.ref);
-  b.logger.info(`Retrieving image manifest ${base.ref}`);
+  const { image, name } = await resolveExternal(base.ref, b);
+  return { base: image, baseName: name };
+}
+
+/** An external image (a base or a COPY --from source): the warmer's store first, then the registry. */
+async function resolveExternal(refText: string, b: BaseContext): Promise<{ image: Image; name: string }> {
+  const ref = parseReference(refText);
+  b.logger.info(`Retrieving image manifest ${refText}`);
   const registry = registrySource(b.getClient(), {
     mirrors: b.registry.registryMirrors, maps: b.registry.registryMaps, skipDefaultFallback: b.registry.skipDefaultRegistryFallback, logger: b.logger,
   });
   // The warmer's store in --cache-dir first (no registry request for a warm entry), then the registry.
   const source = firstOf([layoutSource(b.cacheDir, { ttlMs: b.cacheTtlMs, logger: b.logger }), registry], b.logger);
   b.logger.info(`Retrieving image ${ref.toString()} (${formatPlatform(b.platform)})`);
-  return { base: await resolveImage(source, ref, { platform: b.platform }), baseName: ref.toString() };
+  return { image: await resolveImage(source, ref, { platform: b.platform }), name: ref.toString() };
 }
 
 function stageName(p: PlannedStage): string {

@@ -1,10 +1,13 @@
 // The build plan (STYLE.md §10: nothing with side effects happens before it is complete):
-// the parsed Dockerfile, meta ARGs resolved for FROM lines, each stage's base classified
-// (scratch, an earlier stage, an external image), the target, and the stages to build.
-import type { Dockerfile, Stage } from '../shared/dockerfile/instructions/types.ts';
-import { processWord } from '../shared/dockerfile/shell/lex.ts';
-import { DockerfileError, KilnError } from '../shared/errors.ts';
-import { formatPlatform } from '../shared/image/platform.ts';
+// the parsed Dockerfile, the global ARG scope (meta ARGs, platform args, --build-arg) resolved
+// for FROM lines by shared/dockerfile, each stage's base classified (scratch, a stage, an
+// image) with its `FROM --platform`, the target, and the stages to build in dependency order.
+import {
+  expandFrom, resolveGlobalScope, resolveStageRef, resolveTarget, stageDependencies,
+  type Dockerfile, type GlobalScope, type Stage,
+} from '../shared/dockerfile/index.ts';
+import { DockerfileError } from '../shared/errors.ts';
+import { parsePlatform } from '../shared/image/index.ts';
 import type { Platform } from '../shared/image/types.ts';
 
 export type StageBase =
@@ -15,21 +18,25 @@ export type StageBase =
 export interface PlannedStage {
   stage: Stage;
   base: StageBase;
-  /** The meta ARG values visible to this stage's FROM line (and to `ARG NAME` redeclarations). */
-  metaArgs: ReadonlyMap<string, string>;
+  /** The platform this stage's base is resolved for: `FROM --platform`, else the target platform. */
+  platform: Platform;
+  /** The global scope: meta ARG and platform arg values (FROM lines, `ARG NAME` redeclarations). */
+  global: GlobalScope;
   /** True for the stage whose image is the build result. */
   final: boolean;
 }
 
 export interface Plan {
   dockerfile: Dockerfile;
-  /** Stages to build, in Dockerfile order (dependencies always come earlier). */
+  /** Stages to build, dependencies before dependents (Dockerfile order where free). */
   stages: PlannedStage[];
   /** --build-arg values (Docker precedence: they win over ARG defaults). */
   buildArgs: ReadonlyMap<string, string>;
   platform: Platform;
-  /** The platform args BuildKit predefines (TARGETPLATFORM, BUILDARCH, …). */
-  platformArgs: ReadonlyMap<string, string>;
+  /** The platform args BuildKit predefines (TARGETPLATFORM, BUILDARCH, …) and meta ARGs. */
+  global: GlobalScope;
+  /** Stage index → the later planned stages that read its files (COPY --from, RUN --mount from=). */
+  readers: ReadonlyMap<number, readonly number[]>;
 }
 
 export interface PlanOptions {
@@ -40,88 +47,62 @@ export interface PlanOptions {
   skipUnusedStages: boolean;
 }
 
-export function platformArgs(target: Platform, build: Platform): Map<string, string> {
-  const m = new Map<string, string>();
-  const set = (prefix: string, p: Platform): void => {
-    m.set(`${prefix}PLATFORM`, formatPlatform(p));
-    m.set(`${prefix}OS`, p.os);
-    m.set(`${prefix}ARCH`, p.architecture);
-    m.set(`${prefix}VARIANT`, p.variant ?? '');
-  };
-  set('TARGET', target);
-  set('BUILD', build);
-  return m;
-}
-
 export function createPlan(dockerfile: Dockerfile, options: PlanOptions): Plan {
   const buildArgs = new Map(Object.entries(options.buildArgs));
-  const pArgs = platformArgs(options.platform, options.buildPlatform);
-  const meta = new Map<string, string>(pArgs);
-  for (const a of dockerfile.metaArgs) {
-    for (const d of a.args) {
-      const env = (n: string): string | undefined => meta.get(n);
-      const value = buildArgs.get(d.name) ?? (d.value !== undefined ? processWord(d.value, env) : undefined);
-      if (value !== undefined) meta.set(d.name, value);
-    }
+  const platforms = { target: options.platform, build: options.buildPlatform };
+  const global = resolveGlobalScope(dockerfile, { buildArgs, platforms });
+  const target = resolveTarget(dockerfile, options.target).index;
+  const deps = stageDependencies(dockerfile, { buildArgs, platforms });
+  const roots = options.skipUnusedStages ? [target] : dockerfile.stages.filter((s) => s.index <= target).map((s) => s.index);
+  // Whatever would come after the target is not needed by it (a stage that copies from the target).
+  const all = buildOrder(dockerfile, deps, roots);
+  const order = all.slice(0, all.indexOf(target) + 1);
+  const readers = new Map<number, number[]>();
+  for (const i of order) {
+    for (const d of deps[i] ?? []) if (d.via !== 'FROM') readers.set(d.index, [...new Set([...(readers.get(d.index) ?? []), i])]);
   }
-  const targetIndex = findTarget(dockerfile, options.target);
-  const planned = dockerfile.stages.slice(0, targetIndex + 1).map((stage) => planStage(dockerfile, stage, meta, targetIndex));
-  const needed = options.skipUnusedStages ? neededStages(planned, targetIndex) : new Set(planned.map((p) => p.stage.index));
   return {
     dockerfile,
-    stages: planned.filter((p) => needed.has(p.stage.index)),
+    stages: order.map((i) => planStage(dockerfile, dockerfile.stages[i] as Stage, { global, platform: options.platform, final: i === target })),
     buildArgs,
     platform: options.platform,
-    platformArgs: pArgs,
+    global,
+    readers,
   };
 }
 
-function findTarget(df: Dockerfile, target: string | undefined): number {
-  if (target === undefined || target === '') return df.stages.length - 1;
-  const hit = df.stages.find((s) => s.name === target.toLowerCase());
-  if (hit === undefined) {
-    const names = df.stages.map((s) => s.name).filter((n) => n !== undefined);
-    throw new KilnError('E_DOCKERFILE', `target stage "${target}" could not be found`, {
-      hint: names.length > 0 ? `the stages are: ${names.join(', ')}` : 'the Dockerfile has no named stages',
-    });
-  }
-  return hit.index;
-}
-
-function planStage(df: Dockerfile, stage: Stage, meta: Map<string, string>, targetIndex: number): PlannedStage {
-  const loc = { file: df.file, start: stage.from.loc.start, end: stage.from.loc.end };
-  const image = processWord(stage.from.image, (n) => meta.get(n));
-  if (image === '') throw new DockerfileError('E_DOCKERFILE', `FROM ${stage.from.image}: the base image name is empty`, loc);
-  if (stage.from.platform !== undefined) {
-    throw new KilnError('E_NOT_IMPLEMENTED', `${df.file}:${loc.start}: FROM --platform is not implemented yet`);
-  }
-  return { stage, base: classifyBase(df, stage, image), metaArgs: new Map(meta), final: stage.index === targetIndex };
-}
-
-function classifyBase(df: Dockerfile, stage: Stage, image: string): StageBase {
-  if (image.toLowerCase() === 'scratch') return { kind: 'scratch' };
-  const earlier = df.stages.find((s) => s.index < stage.index && s.name === image.toLowerCase());
-  if (earlier !== undefined) return { kind: 'stage', index: earlier.index };
-  return { kind: 'image', ref: image };
-}
-
-/** The target and every stage it depends on through FROM and COPY --from. */
-function neededStages(planned: PlannedStage[], targetIndex: number): Set<number> {
-  const byName = new Map(planned.filter((p) => p.stage.name !== undefined).map((p) => [p.stage.name as string, p.stage.index]));
-  const need = new Set<number>();
+/** Dependencies first (a cycle is an error), then Dockerfile order. */
+function buildOrder(df: Dockerfile, deps: ReturnType<typeof stageDependencies>, roots: readonly number[]): number[] {
+  const state = new Map<number, 'visiting' | 'done'>();
+  const order: number[] = [];
   const visit = (i: number): void => {
-    if (need.has(i)) return;
-    need.add(i);
-    const p = planned[i];
-    if (p === undefined) return;
-    if (p.base.kind === 'stage') visit(p.base.index);
-    for (const instr of p.stage.instructions) {
-      if (instr.kind !== 'COPY' || instr.from === undefined) continue;
-      const from = instr.from.toLowerCase();
-      const dep = byName.get(from) ?? (/^\d+$/.test(from) ? Number(from) : undefined);
-      if (dep !== undefined && dep < p.stage.index) visit(dep);
+    if (state.get(i) === 'done') return;
+    const stage = df.stages[i] as Stage;
+    if (state.get(i) === 'visiting') {
+      throw new DockerfileError('E_DOCKERFILE', `circular dependency detected on stage: ${stage.name ?? i}`, { file: df.file, ...stage.from.loc });
     }
+    state.set(i, 'visiting');
+    for (const d of [...(deps[i] ?? [])].sort((a, b) => a.index - b.index)) visit(d.index);
+    state.set(i, 'done');
+    order.push(i);
   };
-  visit(targetIndex);
-  return need;
+  for (const r of roots) visit(r);
+  return order;
+}
+
+function planStage(df: Dockerfile, stage: Stage, s: { global: GlobalScope; platform: Platform; final: boolean }): PlannedStage {
+  const loc = { file: df.file, start: stage.from.loc.start, end: stage.from.loc.end };
+  const from = expandFrom(stage.from, s.global);
+  if (from.image === '') throw new DockerfileError('E_DOCKERFILE', `FROM ${stage.from.image}: the base image name is empty`, loc);
+  let platform = s.platform;
+  if (from.platform !== undefined && from.platform !== '') {
+    try {
+      platform = parsePlatform(from.platform);
+    } catch (cause) {
+      throw new DockerfileError('E_DOCKERFILE', `FROM --platform=${stage.from.platform}: "${from.platform}" is not a platform`, loc, { cause, hint: 'want os/arch[/variant], e.g. $BUILDPLATFORM or linux/arm64' });
+    }
+  }
+  const ref = resolveStageRef(df, from.image, { before: stage.index });
+  const base: StageBase = ref.kind === 'stage' ? { kind: 'stage', index: ref.index } : ref.kind === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: from.image };
+  return { stage, base, platform, global: s.global, final: s.final };
 }

@@ -3,7 +3,6 @@
 // and a history entry, and return the stage's image. Nothing here sees ExecutorOptions.
 import type { Instruction } from '../shared/dockerfile/instructions/types.ts';
 import { expandInstruction } from '../shared/dockerfile/expand.ts';
-import { KilnError } from '../shared/errors.ts';
 import { appendLayers, withConfig, withHistory, withMediaTypes } from '../shared/image/index.ts';
 import type { ConfigFile, Image, Layer } from '../shared/image/types.ts';
 import type { Logger } from '../shared/log.ts';
@@ -23,6 +22,8 @@ import { StageScope } from './run-stage-scope.ts';
 import { counting, type Progress } from './progress.ts';
 import { needsRoot, runStep } from './steps/index.ts';
 import type { StepSummary } from './summary.ts';
+import { onbuildTriggers } from './run-stage-onbuild.ts';
+import type { FromRoot } from './stage-sources.ts';
 import { applyCacheHit, extractCached, type StageCache } from './layer-cache/index.ts';
 
 export interface StageInput {
@@ -48,6 +49,8 @@ export interface StageInput {
   mounts?: MountSettings;
   /** Extraction progress (a status line on a terminal). */
   progress?: Progress;
+  /** COPY --from: the files of a stage or an external image (stage-sources.ts). */
+  fromRoot?: FromRoot;
 }
 
 export interface StageOutput {
@@ -64,6 +67,8 @@ interface StageState {
   settings: LayerSettings;
   tracker: LayerTracker;
   steps: StepSummary[];
+  /** The stage (or an ONBUILD trigger) has a RUN: a full walk is the diff baseline. */
+  hasRun: boolean;
   /** With the layer cache: the base is not unpacked yet; cached layers that hit wait here. */
   deferred?: Layer[] | undefined;
 }
@@ -71,11 +76,10 @@ interface StageState {
 export async function runStage(input: StageInput): Promise<StageOutput> {
   const { planned, logger } = input;
   const baseConfig = await input.base.config();
-  if ((baseConfig.config.OnBuild ?? []).length > 0) {
-    throw new KilnError('E_NOT_IMPLEMENTED', `${input.file}:${planned.stage.from.loc.start}: running the ONBUILD triggers of ${input.baseName} is not implemented yet`);
-  }
+  // The base's ONBUILD triggers run first, as Docker and BuildKit do; the image does not inherit them.
+  const instructions = [...onbuildTriggers(baseConfig, input), ...planned.stage.instructions];
   const format = await formatOf(input);
-  const firstFs = planned.stage.instructions.find(needsRoot);
+  const firstFs = instructions.find(needsRoot);
   // With the layer cache the base is unpacked when a step first runs: hits need no files (kaniko).
   const deferRoot = input.layerCache !== undefined && firstFs !== undefined;
   if (firstFs !== undefined && !deferRoot) await unpackBase(input, firstFs);
@@ -84,17 +88,18 @@ export async function runStage(input: StageInput): Promise<StageOutput> {
     config: stageConfig(baseConfig, { os: baseConfig.os, architecture: baseConfig.architecture }, { scratch: planned.base.kind === 'scratch' }),
     image: input.base,
     cmdSet: false,
-    scope: new StageScope({ buildArgs: input.buildArgs, metaArgs: planned.metaArgs }),
+    scope: new StageScope({ global: planned.global }),
     settings: { ...input.layers, root: input.workspace.root, ignore: input.ignore, format },
     tracker: { baseline: undefined, count: 0 },
     steps: [],
+    hasRun: instructions.some((i) => i.kind === 'RUN'),
   };
   // RUN diffs against a walk taken after the base is on disk (and refreshed after each layer).
-  const hasRun = planned.stage.instructions.some((i) => i.kind === 'RUN');
+  const hasRun = st.hasRun;
   if (deferRoot) st.deferred = [];
   else if (hasRun || (input.singleSnapshot && firstFs !== undefined)) st.tracker.baseline = takeSnapshot(input.workspace.root, input.ignore);
   const singleBaseline = st.tracker.baseline;
-  for (const raw of planned.stage.instructions) await runOneStep(input, st, raw);
+  for (const raw of instructions) await runOneStep(input, st, raw);
   // A later stage may read this stage's files (COPY --from, RUN --mount=from=).
   if (st.deferred !== undefined && !planned.final && firstFs !== undefined) await materializeRoot(input, st, firstFs);
   if (input.singleSnapshot && firstFs !== undefined) {
@@ -126,6 +131,7 @@ async function runOneStep(input: StageInput, st: StageState, raw: Exclude<Instru
   const result = await runStep(instr, {
     config: st.config, cmdSetInStage: st.cmdSet, root: input.workspace, buildArgs: [...st.scope.declared(), ...st.scope.proxies()],
     context: input.context, io: input.io, logger, file: input.file, ...(input.mounts ? { mounts: input.mounts } : {}),
+    ...(input.fromRoot ? { fromRoot: input.fromRoot } : {}),
   });
   st.config = result.config;
   if (instr.kind === 'CMD') st.cmdSet = true;
@@ -150,7 +156,7 @@ async function materializeRoot(input: StageInput, st: StageState, cause: Instruc
   st.deferred = undefined;
   await unpackBase(input, cause);
   await extractCached(hits, { workspace: input.workspace, ignore: input.ignore, logger: input.logger });
-  if (input.planned.stage.instructions.some((i) => i.kind === 'RUN')) st.tracker.baseline = takeSnapshot(input.workspace.root, input.ignore);
+  if (st.hasRun) st.tracker.baseline = takeSnapshot(input.workspace.root, input.ignore);
 }
 
 async function formatOf(input: StageInput): Promise<'oci' | 'docker'> {

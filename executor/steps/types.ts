@@ -36,6 +36,8 @@ export interface StepContext {
   readonly file: string;
   /** RUN --mount: cache directory, secrets, other stages' roots (absent: mounts fail). */
   readonly mounts?: MountSettings;
+  /** COPY --from: the host directory holding a stage's or an image's files (absent: --from fails). */
+  readonly fromRoot?: (from: string) => Promise<string>;
 }
 
 export type Step<I extends Instruction> = (instr: I, ctx: StepContext) => Promise<StepResult>;
