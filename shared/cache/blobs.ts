@@ -100,8 +100,13 @@ function verifier(blob: BlobRef, what: string): VerifyingStream {
 /** Writes to an open file and fsyncs it at the end (the file stays open for the caller to close). */
 function fileSink(fh: FileHandle): Writable {
   return new Writable({
+    highWaterMark: 1 << 20,
     write: (chunk: Buffer, _enc, cb) => {
       writeAll(fh, chunk).then(() => cb(), cb);
+    },
+    // Chunks that queued up while a write was in flight go out in one write.
+    writev: (chunks, cb) => {
+      writeAll(fh, Buffer.concat(chunks.map((c) => c.chunk as Buffer))).then(() => cb(), cb);
     },
     final: (cb) => {
       fh.sync().then(() => cb(), cb);
