@@ -1,14 +1,16 @@
-// AWS credentials and region for s3:// contexts, from what the user gave explicitly:
-// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, then the shared credentials file
-// (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or "default").
-// No instance-metadata probing: without credentials the build fails with a clear error.
+// AWS credentials and region for s3:// contexts, from what the user gave explicitly, in the
+// SDKs' order: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, the shared credentials
+// file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or "default"),
+// a web identity role, container credentials (aws-roles.ts). No instance-metadata probing:
+// without credentials the build fails with a clear error.
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KilnError } from '../../shared/errors.ts';
+import { containerCredentials, webIdentityCredentials } from './aws-roles.ts';
 import type { AwsCredentials } from './sigv4.ts';
 
-export async function awsCredentials(env: NodeJS.ProcessEnv): Promise<AwsCredentials> {
+export async function awsCredentials(env: NodeJS.ProcessEnv, region: string): Promise<AwsCredentials> {
   const id = env.AWS_ACCESS_KEY_ID ?? '';
   const secret = env.AWS_SECRET_ACCESS_KEY ?? '';
   if (id !== '' && secret !== '') return credentials(id, secret, env.AWS_SESSION_TOKEN);
@@ -18,8 +20,10 @@ export async function awsCredentials(env: NodeJS.ProcessEnv): Promise<AwsCredent
   const fid = section?.aws_access_key_id ?? '';
   const fsecret = section?.aws_secret_access_key ?? '';
   if (fid !== '' && fsecret !== '') return credentials(fid, fsecret, section?.aws_session_token);
+  const role = (await webIdentityCredentials(env, region)) ?? (await containerCredentials(env));
+  if (role !== undefined) return role;
   throw new KilnError('E_CONTEXT', 'fetching the build context from S3: no AWS credentials given', {
-    hint: `set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or a profile "${profile}" in ${file}; Kiln does not query instance metadata`,
+    hint: `set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), a profile "${profile}" in ${file}, or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE; Kiln does not query instance metadata`,
   });
 }
 

@@ -138,10 +138,20 @@ export interface HttpJsonOptions {
 
 /** A small JSON exchange (token endpoints, metadata): the parsed body of a 2xx answer. */
 export async function httpJson(url: string, o: HttpJsonOptions): Promise<unknown> {
+  const text = await httpText(url, { ...o, headers: { accept: 'application/json', ...o.headers } });
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new KilnError('E_CONTEXT', `${o.what}: the answer is not JSON`, { cause });
+  }
+}
+
+/** A small exchange whose answer is read whole (at most 64 KiB): the body of a 2xx answer. */
+export async function httpText(url: string, o: HttpJsonOptions): Promise<string> {
   const agent = createAgent(url, o.env);
   try {
     const body = o.form === undefined ? undefined : new URLSearchParams(o.form).toString();
-    const headers = { 'user-agent': 'kiln', accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...o.headers };
+    const headers = { 'user-agent': 'kiln', ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...o.headers };
     const res = await request(url, { dispatcher: agent, method: o.method, headers, ...(body !== undefined ? { body } : {}) }).catch((cause: unknown) => {
       throw new KilnError('E_CONTEXT', `${o.what}: ${displayUrl(url)}: ${(cause as Error).message}`, { cause });
     });
@@ -150,11 +160,7 @@ export async function httpJson(url: string, o: HttpJsonOptions): Promise<unknown
       const oauth = /"error"\s*:\s*"([^"]{1,100})"/.exec(text)?.[1];
       throw new KilnError('E_CONTEXT', `${o.what}: HTTP status ${res.statusCode}${oauth !== undefined ? ` (${oauth})` : reason(text)}`, { hint: hintFor(res.statusCode) });
     }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (cause) {
-      throw new KilnError('E_CONTEXT', `${o.what}: the answer is not JSON`, { cause });
-    }
+    return text;
   } finally {
     await agent.close().catch(() => undefined);
   }

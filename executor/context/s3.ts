@@ -43,7 +43,7 @@ export async function fetchS3Context(url: string, dir: string, o: S3ContextOptio
   const { bucket, key } = parseBucketUrl(url);
   const shown = `s3://${bucket}/${key}`;
   const region = await awsRegion(o.env);
-  const credentials = await awsCredentials(o.env);
+  const credentials = await awsCredentials(o.env, region);
   const target = s3ObjectUrl(bucket, key, { env: o.env, region });
   o.logger.info(`Retrieving the build context ${shown} from ${target.origin}`);
   const headers = signV4({ method: 'GET', url: target }, { credentials, region, service: 's3', date: (o.now ?? (() => new Date()))(), contentSha256Header: true });

@@ -1,5 +1,6 @@
 // s3:// contexts against s3rver on loopback (path style through S3_ENDPOINT and
-// S3_FORCE_PATH_STYLE, as kaniko). s3rver checks the access key id but does not verify SigV4
+// S3_FORCE_PATH_STYLE, as kaniko); web identity and container credentials from small fakes of
+// STS (AssumeRoleWithWebIdentity only) and of the container credentials endpoint. s3rver checks the access key id but does not verify SigV4
 // signatures: executor/context/sigv4.test.ts checks those against AWS's vectors and signer.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { fetchContext } from '../../executor/context/fetch-context.ts';
 import { signV4, uriEncode } from '../../executor/context/sigv4.ts';
 import { silentLogger } from '../../shared/log.ts';
-import { startS3 } from '../e2e/context-servers.ts';
+import { listen, startS3 } from '../e2e/context-servers.ts';
 import { tarGz } from './context-support.ts';
 
 let work = '';
@@ -80,5 +81,41 @@ describe('s3:// contexts (s3rver)', () => {
     );
     expect(wrong.message).toMatch(/HTTP status 403 \(InvalidAccessKeyId/);
     expect(wrong.message).not.toContain('very-secret-value');
+  });
+
+  it('assumes AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE at STS (IRSA), and reads container credentials', async () => {
+    const forms: URLSearchParams[] = [];
+    const sts = await listen((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        forms.push(form);
+        const ok = form.get('Action') === 'AssumeRoleWithWebIdentity' && form.get('WebIdentityToken') === 'jwt-from-k8s';
+        res.writeHead(ok ? 200 : 403, { 'content-type': 'text/xml' });
+        res.end(ok ? '<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>S3RVER</AccessKeyId><SecretAccessKey>S3RVER</SecretAccessKey><SessionToken>sess</SessionToken></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>' : '<ErrorResponse><Error><Code>AccessDenied</Code><Message>nope</Message></Error></ErrorResponse>');
+      });
+    });
+    onTestFinished(() => sts.stop());
+    writeFileSync(join(work, 'token'), 'jwt-from-k8s\n');
+    const env: NodeJS.ProcessEnv = { ...baseEnv(), HOME: join(work, 'empty') };
+    delete env.AWS_ACCESS_KEY_ID;
+    delete env.AWS_SECRET_ACCESS_KEY;
+    const irsa = { ...env, AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/builder', AWS_WEB_IDENTITY_TOKEN_FILE: join(work, 'token'), AWS_ENDPOINT_URL_STS: sts.url };
+    expect(readFileSync(join(await fetchS3(`s3://${BUCKET}`, irsa), 'default.txt'), 'utf8')).toBe('default key\n');
+    expect(forms[0]?.get('RoleArn')).toBe('arn:aws:iam::123456789012:role/builder');
+
+    const container = await listen((req, res) => {
+      const ok = req.headers.authorization === 'pod-identity-token';
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(ok ? JSON.stringify({ AccessKeyId: 'S3RVER', SecretAccessKey: 'S3RVER', Token: 't', Expiration: '2100-01-01T00:00:00Z' }) : '{}');
+    });
+    onTestFinished(() => container.stop());
+    writeFileSync(join(work, 'pod-token'), 'pod-identity-token');
+    const pod = { ...env, AWS_CONTAINER_CREDENTIALS_FULL_URI: `${container.url}/v1/credentials`, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: join(work, 'pod-token') };
+    expect(readFileSync(join(await fetchS3(`s3://${BUCKET}`, pod), 'default.txt'), 'utf8')).toBe('default key\n');
+    await expect(fetchS3(`s3://${BUCKET}`, { ...pod, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '', AWS_CONTAINER_AUTHORIZATION_TOKEN: 'wrong' })).rejects.toMatchObject({
+      message: expect.stringContaining('getting AWS container credentials: HTTP status 401'),
+    });
   });
 });
