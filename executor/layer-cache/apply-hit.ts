@@ -7,7 +7,7 @@
 import { appendLayers, withHistory } from '../../shared/image/index.ts';
 import type { History, Image, Layer } from '../../shared/image/types.ts';
 import type { Logger } from '../../shared/log.ts';
-import { extractLayer } from '../root/extract-layer.ts';
+import { extractImage } from '../root/extract-image.ts';
 import type { IgnoreList } from '../root/ignore-list.ts';
 import { takeSnapshot } from '../root/snapshot.ts';
 import type { Workspace } from '../root/workspace.ts';
@@ -36,12 +36,8 @@ export async function applyCacheHit(hit: CacheHit, t: HitTarget): Promise<{ imag
   return { image: appendLayers(t.image, [{ layer: hit.layer, history: t.history }]), layerSize: await hit.layer.size() };
 }
 
-/** Extract cached layers into the root, in order. */
+/** Extract cached layers into the root, in order, each checked against its digest and diff_id. */
 export async function extractCached(layers: readonly Layer[], t: Pick<HitTarget, 'workspace' | 'ignore' | 'logger'>): Promise<void> {
-  for (const layer of layers) {
-    const digest = await layer.digest();
-    await extractLayer(await layer.uncompressed(), {
-      root: t.workspace.root, ignore: t.ignore, mode: t.workspace.mode, layerName: `${digest} (cached)`, logger: t.logger,
-    });
-  }
+  if (layers.length === 0) return;
+  await extractImage(layers, { root: t.workspace.root, ignore: t.ignore, mode: t.workspace.mode, logger: t.logger });
 }
