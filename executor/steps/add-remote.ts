@@ -1,5 +1,5 @@
 // ADD of a remote URL: downloaded with undici (redirects followed) into a private temporary
-// file, hashed on the way for --checksum, never extracted (Docker extracts only local
+// file (through HTTP(S)_PROXY when set), hashed on the way for --checksum, never extracted (Docker extracts only local
 // archives). The file is named after Content-Disposition or the URL path, has mode 0600 and
 // the Last-Modified time (the Unix epoch without one), as BuildKit's HTTP source does.
 import { createHash } from 'node:crypto';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Agent, interceptors, request } from 'undici';
+import { EnvHttpProxyAgent, interceptors, request } from 'undici';
 import { KilnError, redactUrl } from '../../shared/errors.ts';
 
 export interface Download {
@@ -33,7 +33,7 @@ export function isRemoteUrl(src: string): boolean {
 export async function download(url: string, options: { checksum?: string; what: string }): Promise<Download> {
   const expected = options.checksum !== undefined ? parseChecksum(options.checksum, options.what) : undefined;
   const dir = await mkdtemp(join(tmpdir(), 'kiln-add-'));
-  const agent = new Agent({ connect: { timeout: 30_000 } });
+  const agent = new EnvHttpProxyAgent({ connect: { timeout: 30_000 } }); // HTTP(S)_PROXY, NO_PROXY as kaniko users expect
   const shown = displayUrl(url);
   try {
     const res = await request(url, {

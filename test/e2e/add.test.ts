@@ -117,7 +117,7 @@ describe('ADD', () => {
     expect(lastHistory(img, 1)).toEqual(['ADD <<EOF /from-heredoc.txt # buildkit']);
   });
 
-  it('fails on a checksum mismatch and on an HTTP error, naming the URL and the status', async () => {
+  it('fails on a checksum mismatch (URL or git commit) and on an HTTP error, naming the URL and the status', async () => {
     const ctx = context();
     const bad = await buildContext(ctx, common(path.join(tempDir(), 'oci'), 'Dockerfile.bad'));
     expect(bad.code).not.toBe(0);
@@ -125,5 +125,8 @@ describe('ADD', () => {
     const missing = await buildContext(ctx, [...common(path.join(tempDir(), 'oci'), 'Dockerfile.missing'), '--build-arg', `URL=${base}/nothing/here.txt`]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/downloading http:\/\/127\.0\.0\.1:\d+\/nothing\/here\.txt: HTTP status 404/);
+    const gitsum = await buildContext(ctx, [...common(path.join(tempDir(), 'oci'), 'Dockerfile.gitsum'), '--build-arg', `GIT=${gitUrl}`]);
+    expect(gitsum.code).not.toBe(0);
+    expect(gitsum.stderr).toMatch(/git:\/\/127\.0\.0\.1:\d+\/repo\.git#main is commit [0-9a-f]{40}, not the --checksum 0123456789abcdef0123456789abcdef01234567/);
   });
 });
