@@ -14,6 +14,7 @@ import type { BuildContext } from '../context/types.ts';
 import type { CacheBackend } from './backend.ts';
 import { createLayerCache, type LayerCacheOptions, type StageCache } from './layer-cache.ts';
 import { layoutBackend } from './layout-backend.ts';
+import { openStore } from '../../shared/cache/index.ts';
 
 type StepInstruction = Exclude<Instruction, { kind: 'FROM' }>;
 const amd64 = { os: 'linux', architecture: 'amd64' };
@@ -80,6 +81,30 @@ describe('layer cache over an OCI layout', () => {
     expect(r2.missed).toEqual([0]);
     expect(await Promise.all(r2.hits.map((l) => l?.diffId()))).toEqual([await layers[1]?.diffId(), await layers[2]?.diffId()]);
     expect(log2.lines).toContain('info Using caching version of cmd: RUN make');
+  });
+
+  it('lets builds store into one layout at the same time (index.json is updated under its lock)', async () => {
+    const { dir, context } = await fixture();
+    const log = recorder();
+    const builds = await Promise.all(
+      Array.from({ length: 6 }, async (_, n) => {
+        const cache = createLayerCache(options(layoutBackend({ dir: join(dir, 'cache'), platform: amd64, logger: log }), log));
+        const layer = await randomLayer();
+        await runStage(await cache.stage(0, { kind: 'scratch' }, base), steps(`RUN build ${n}`), context, () => layer);
+        await cache.settle();
+        return layer;
+      }),
+    );
+    expect(log.lines.filter((l) => l.startsWith('warn'))).toEqual([]);
+    const store = openStore(join(dir, 'cache'), { logger: log });
+    expect(await store.validate()).toEqual([]);
+    expect((await store.entries()).length).toBe(builds.length);
+    const again = recorder();
+    for (const [n, layer] of builds.entries()) {
+      const cache = createLayerCache(options(layoutBackend({ dir: join(dir, 'cache'), platform: amd64, logger: again }), again));
+      const r = await runStage(await cache.stage(0, { kind: 'scratch' }, base), steps(`RUN build ${n}`), context, () => undefined);
+      expect(await r.hits[0]?.diffId()).toBe(await layer.diffId());
+    }
   });
 
   it('keeps looking up after a miss, and treats an entry older than the TTL as a miss', async () => {
