@@ -6,7 +6,7 @@
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Mount, SecretMount } from '../../shared/dockerfile/instructions/types.ts';
-import { KilnError } from '../../shared/errors.ts';
+import { isKilnError, KilnError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { SecretSource } from '../secrets.ts';
 import { readSecret } from '../secrets.ts';
@@ -68,12 +68,14 @@ export async function prepareMounts(req: MountRequest): Promise<PreparedMounts> 
     const fillers = await fillersFor(req, env);
     fillers.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0)); // parents before nested mounts
     for (const filler of fillers) {
-      const slot = await openSlot(req.root, filler.target);
+      const slot = await openSlot(req.root, filler.target).catch((e: unknown) => {
+        throw asKilnError(e, `${req.what}: preparing the mount target ${filler.target}`);
+      });
       try {
         await filler.fill(slot.host);
       } catch (e) {
         await closeSlot(slot, (h) => filler.drain(h).catch(() => undefined));
-        throw e;
+        throw asKilnError(e, `${req.what}: filling the mount target ${filler.target}`);
       }
       await sealSlot(slot);
       placed.push({ slot, filler });
@@ -83,6 +85,15 @@ export async function prepareMounts(req: MountRequest): Promise<PreparedMounts> 
     throw e;
   }
   return { env, release };
+}
+
+function asKilnError(e: unknown, what: string): unknown {
+  if (isKilnError(e)) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  return new KilnError('E_STEP', `${what}: ${code ?? (e as Error).message}`, {
+    cause: e,
+    ...(code === 'EBUSY' ? { hint: 'the target is a mount point of the container (e.g. /etc/hosts): choose another target' } : {}),
+  });
 }
 
 async function fillersFor(req: MountRequest, env: string[]): Promise<Filler[]> {
