@@ -75,7 +75,12 @@ export async function closeSlot(slot: SlotState, drain: (host: string) => Promis
   const untouched = before !== undefined && slot.anchor.sealedMtimeMs !== undefined && Math.abs(before.mtimeMs - slot.anchor.sealedMtimeMs) < 1;
   await drain(slot.host);
   await rm(slot.host, { recursive: true, force: true });
-  if (slot.aside !== undefined) await rename(slot.aside, slot.host);
+  if (slot.aside !== undefined) {
+    // ENOENT: the command removed a directory above the mount, and with it what was aside.
+    await rename(slot.aside, slot.host).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
   let kept = false;
   for (const dir of [...slot.created].reverse()) {
     await rmdir(dir).catch(() => (kept = true)); // kept when the command wrote into it

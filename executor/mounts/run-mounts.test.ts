@@ -131,3 +131,17 @@ describe('prepareMounts', () => {
     expect(existsSync(join(root, 'var/cache/app/from-image'))).toBe(true);
   });
 });
+
+describe('prepareMounts when the command removes a directory above a mount', () => {
+  it('releases without error', async () => {
+    const { root, settings } = setup();
+    const p = await prepareMounts({ root, mounts: [cache('/var/cache/app')], settings, logger: silentLogger, what: 'RUN' });
+    rmSync(join(root, 'var/cache'), { recursive: true, force: true });
+    const excl = await p.release();
+    expect(excl.mounted).toEqual(['/var/cache/app']);
+    expect(existsSync(join(root, 'var/cache'))).toBe(false);
+    const again = await prepareMounts({ root, mounts: [cache('/var/cache/app')], settings, logger: silentLogger, what: 'RUN' });
+    expect(existsSync(join(root, 'var/cache/app'))).toBe(true);
+    await again.release();
+  });
+});
