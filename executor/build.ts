@@ -26,7 +26,7 @@ import type { RunIo } from './root/run.ts';
 import type { Workspace } from './root/workspace.ts';
 import { runStage, type StageOutput } from './run-stage.ts';
 import { createStageSources, saveStageRoot } from './stage-sources.ts';
-import { layerCacheFor } from './layer-cache/index.ts';
+import { layerCacheFor, registryOptionsForCache } from './layer-cache/index.ts';
 import { logSummary, type StepSummary } from './summary.ts';
 
 export async function runBuild(options: ExecutorOptions, logger: Logger, io: RunIo = { stdout: process.stdout, stderr: process.stderr }): Promise<void> {
@@ -53,7 +53,8 @@ async function buildIn(options: ExecutorOptions, contextDir: string, logger: Log
     skipUnusedStages: options.skipUnusedStages, ...(options.target !== undefined ? { target: options.target } : {}),
   });
   let client: RegistryClient | undefined;
-  const getClient = (): RegistryClient => (client ??= createRegistryClient({ options: options.registry, logger }));
+  const clientOptions = registryOptionsForCache(options.registry, options.cache, destinations);
+  const getClient = (): RegistryClient => (client ??= createRegistryClient({ options: clientOptions, logger }));
   const layerCache = layerCacheFor({
     cache: options.cache, destinations, platform, layer: options.layer, singleSnapshot: options.snapshot.single,
     reproducibleEpoch: options.reproducible ? sourceDateEpoch() : undefined, getClient, logger,

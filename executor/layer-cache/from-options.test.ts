@@ -3,7 +3,8 @@ import { silentLogger } from '../../shared/log.ts';
 import { parseReference } from '../../shared/reference/index.ts';
 import type { RegistryClient } from '../../shared/registry/index.ts';
 import type { CacheOptions } from '../options.ts';
-import { cacheRepoFor, layerCacheFor, type BuildCacheInput } from './from-options.ts';
+import { defaultRegistryOptions } from '../../shared/registry/index.ts';
+import { cacheRepoFor, layerCacheFor, registryOptionsForCache, type BuildCacheInput } from './from-options.ts';
 
 const cache: CacheOptions = {
   enabled: true, dir: '/cache', ttlMs: 1000, copyLayers: false, runLayers: true, compressed: true, noPush: false, mountDir: '/cache/mounts',
@@ -44,5 +45,20 @@ describe('layerCacheFor', () => {
     expect(() => layerCacheFor(input({ repo: 'r.example/c@sha256:' + 'a'.repeat(64) }))).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
     expect(() => layerCacheFor(input({ repo: 'Bad Repo' }))).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
     expect(() => layerCacheFor(input({ repo: 'oci:' }))).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
+  });
+});
+
+describe('registryOptionsForCache', () => {
+  it('reads the cache registry with the push flags, as kaniko', () => {
+    const on = { ...cache, repo: 'cache.example:5000/team/cache' };
+    const insecure = registryOptionsForCache({ ...defaultRegistryOptions, insecure: true, skipTlsVerify: true }, on, []);
+    expect(insecure.insecureRegistries).toEqual(['cache.example:5000']);
+    expect(insecure.skipTlsVerifyRegistries).toEqual(['cache.example:5000']);
+    expect(registryOptionsForCache(defaultRegistryOptions, on, [])).toBe(defaultRegistryOptions);
+    const fromDest = registryOptionsForCache({ ...defaultRegistryOptions, insecure: true }, { ...cache }, [parseReference('reg.example/app:1')]);
+    expect(fromDest.insecureRegistries).toEqual(['reg.example']);
+    expect(fromDest.skipTlsVerifyRegistries).toEqual([]);
+    expect(registryOptionsForCache({ ...defaultRegistryOptions, insecure: true }, { ...cache, repo: 'oci:/x' }, []).insecureRegistries).toEqual([]);
+    expect(registryOptionsForCache({ ...defaultRegistryOptions, insecure: true }, { ...cache, enabled: false, repo: 'r.example/c' }, []).insecureRegistries).toEqual([]);
   });
 });

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { KilnError } from '../../shared/errors.ts';
 import type { Platform } from '../../shared/image/types.ts';
 import type { Logger } from '../../shared/log.ts';
-import type { Reference } from '../../shared/reference/index.ts';
-import type { RegistryClient } from '../../shared/registry/index.ts';
+import { parseReference, type Reference } from '../../shared/reference/index.ts';
+import type { RegistryClient, RegistryOptions } from '../../shared/registry/index.ts';
 import type { CacheOptions, LayerOptions } from '../options.ts';
 import { OCI_PREFIX, type CacheBackend } from './backend.ts';
 import { canonicalJson } from './key.ts';
@@ -68,4 +68,27 @@ function backendFor(b: BuildCacheInput): CacheBackend {
   }
   b.logger.info(`Using layer cache ${repo}`);
   return registryBackend({ repo, getClient: b.getClient, platform: b.platform });
+}
+
+/**
+ * kaniko reads the cache repository with the push flags (--insecure, --skip-tls-verify), since
+ * Kiln writes it too: the cache registry joins --insecure-registry / --skip-tls-verify-registry
+ * when those are set, so a lookup over plain HTTP works with --insecure alone.
+ */
+export function registryOptionsForCache(registry: RegistryOptions, cache: CacheOptions, destinations: readonly Reference[]): RegistryOptions {
+  if (!cache.enabled || (!registry.insecure && !registry.skipTlsVerify)) return registry;
+  let host: string;
+  try {
+    const repo = cacheRepoFor(cache.repo, destinations);
+    if (repo.startsWith(OCI_PREFIX)) return registry;
+    host = parseReference(`${repo}:latest`).registry;
+  } catch {
+    return registry; // layerCacheFor reports a bad --cache-repo
+  }
+  const add = (list: readonly string[], on: boolean): readonly string[] => (on && !list.includes(host) ? [...list, host] : list);
+  return {
+    ...registry,
+    insecureRegistries: add(registry.insecureRegistries, registry.insecure),
+    skipTlsVerifyRegistries: add(registry.skipTlsVerifyRegistries, registry.skipTlsVerify),
+  };
 }
