@@ -109,6 +109,15 @@ describe('registries', () => {
     const puts = reg.requests().filter((r) => r.method === 'PUT' && r.uri.includes('/manifests/'));
     expect(puts).toEqual([{ method: 'PUT', uri: '/v2/copy/busybox/manifests/1', status: 201 }]);
   });
+
+  test('startRegistry with proxy: a pull-through mirror of the plain registry', async () => {
+    const mirror = await startRegistry({ proxy: { remoteUrl: `http://${env.plain.host}` } });
+    onTestFinished(() => mirror.stop());
+    const ref = env.images.busybox.v2s2.replace(env.plain.host, mirror.host);
+    const out = JSON.parse(await skopeo(['inspect', '--tls-verify=false', `docker://${ref}`])) as { Digest: string };
+    expect(out.Digest).toBe(env.images.busybox.digest.v2s2);
+    expect(mirror.requests().some((r) => r.uri === '/v2/kiln/busybox/manifests/v2s2' && r.status === 200)).toBe(true);
+  });
 });
 
 describe('base images', () => {
