@@ -237,6 +237,28 @@ describe('layer cache with RUN --mount', () => {
   });
 });
 
+describe('layer cache in a registry with bearer-token auth over TLS', () => {
+  it('stores and hits with the credentials of DOCKER_CONFIG', () => {
+    const cacheRepo = `${env.token.host}/kiln/layer-cache-auth-${unique}/cache`;
+    const tokenBuild = (): BuildResult => {
+      const r = build(FIXTURE, [
+        '--build-arg', `BASE=${env.images.busybox.v2s2}`, '--insecure-pull', '--no-push', '--cache', '--cache-repo', cacheRepo,
+        // The token realm listens on another port of the same host: one CA for the host.
+        '--registry-certificate', `127.0.0.1=${env.token.caFile}`,
+      ], { env: { DOCKER_CONFIG: env.dockerConfigDir } });
+      expect(r.code, r.stderr).toBe(0);
+      return r;
+    };
+    const first = tokenBuild();
+    expect(first.stderr).not.toMatch(/WARN/);
+    expect(ran(first)).toHaveLength(4);
+    const second = tokenBuild();
+    expect(ran(second)).toEqual([]);
+    expect(used(second, RUN_ONE)).toBe(true);
+    expect(`${first.stderr}${second.stderr}`).not.toContain(env.token.password);
+  });
+});
+
 describe('a layer cache that cannot be reached', () => {
   it('warns and the build succeeds', async () => {
     const port = await freePort();
