@@ -18,7 +18,11 @@ export interface UnpackOptions {
 /** Unpack a (possibly compressed) tar stream into `dir`, which must exist and be empty. */
 export async function unpackContext(input: Readable, dir: string, options: UnpackOptions): Promise<ExtractStats> {
   const tar = decompressStream();
-  input.on('error', (e) => tar.destroy(e));
+  let inputError: Error | undefined; // a download cut short: report it, not what extraction saw
+  input.on('error', (e) => {
+    inputError = e;
+    tar.destroy(e);
+  });
   input.pipe(tar);
   try {
     return await extractLayer(tar, {
@@ -31,6 +35,10 @@ export async function unpackContext(input: Readable, dir: string, options: Unpac
     });
   } catch (cause) {
     input.destroy();
+    if (inputError !== undefined) {
+      const code = isKilnError(inputError) ? inputError.code : 'E_CONTEXT';
+      throw new KilnError(code, `unpacking the build context ${options.what}: reading it failed: ${inputError.message}`, { cause: inputError });
+    }
     const inner = cause instanceof Error ? cause.message : String(cause);
     const why = inner.replace(/^extracting layer context: /, '');
     const code = isKilnError(cause) && cause.code !== 'E_LAYER' ? cause.code : 'E_CONTEXT';

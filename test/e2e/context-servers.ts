@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPublicKey, createVerify } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { repoRoot } from './build-support.ts';
@@ -18,16 +19,17 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-export async function listen(handler: http.RequestListener): Promise<Server> {
+export async function listen(handler: http.RequestListener, tls?: { cert: string; key: string }): Promise<Server> {
   const requests: Server['requests'] = [];
-  const server = http.createServer((req, res) => {
+  const seen: http.RequestListener = (req, res) => {
     requests.push({ line: `${req.method} ${req.url}`, headers: req.headers });
     handler(req, res);
-  });
+  };
+  const server = tls === undefined ? http.createServer(seen) : https.createServer({ cert: tls.cert, key: tls.key }, seen);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as net.AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`, port, requests,
+    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`, port, requests,
     stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
@@ -39,7 +41,7 @@ export function git(cwd: string, ...args: string[]): string {
 }
 
 /** Smart HTTP for every bare repository under `root`; with `auth`, Basic credentials are required. */
-export async function startGitHttp(root: string, auth?: { username: string; password: string }): Promise<Server> {
+export async function startGitHttp(root: string, auth?: { username: string; password: string }, tls?: { cert: string; key: string }): Promise<Server> {
   const expected = auth === undefined ? undefined : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   return await listen((req, res) => {
     if (expected !== undefined && req.headers.authorization !== expected) {
@@ -59,7 +61,7 @@ export async function startGitHttp(root: string, auth?: { username: string; pass
     });
     req.pipe(child.stdin);
     cgiResponse(child, res);
-  });
+  }, tls);
 }
 
 function cgiResponse(child: ChildProcess, res: http.ServerResponse): void {
