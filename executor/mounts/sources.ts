@@ -1,5 +1,5 @@
 // What RUN --mount=type=bind (and cache `from=`) reads: the build context (default) or another
-// stage's root, at `source`. Paths never leave the context or the stage root.
+// stage's root or an image's files, at `source`. Paths never leave the context or the stage root.
 import { realpath } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { KilnError } from '../../shared/errors.ts';
@@ -10,6 +10,8 @@ export interface MountSourceEnv {
   context: BuildContext;
   /** The root directory of a built stage, by name or index; undefined when there is none. */
   stageRoot?: (from: string) => string | undefined;
+  /** A stage's or an external image's files (the COPY --from resolver); preferred when given. */
+  fromRoot?: (from: string) => Promise<string>;
 }
 
 export interface MountSource {
@@ -31,7 +33,7 @@ export async function mountSource(env: MountSourceEnv, from: string | undefined,
     }
     return { host: real, skip: (r) => env.context.excluded(rel === '' ? r : `${rel}/${r}`) };
   }
-  const root = env.stageRoot?.(from);
+  const root = env.fromRoot !== undefined ? await env.fromRoot(from) : env.stageRoot?.(from);
   if (root === undefined) {
     throw new KilnError('E_NOT_IMPLEMENTED', `${what}: from=${from}: mounting from an image (or a stage not built in this root) is not implemented yet`, {
       hint: 'name an earlier stage of this Dockerfile, or copy the files from the image in a stage first',

@@ -56,7 +56,7 @@ function absoluteTargets(mounts: readonly Mount[], workdir: string): Mount[] {
 }
 
 function mountSettings(ctx: StepContext, i: RunInstruction): MountSettings {
-  if (ctx.mounts !== undefined) return ctx.mounts;
+  if (ctx.mounts !== undefined) return ctx.fromRoot !== undefined ? { ...ctx.mounts, fromRoot: ctx.fromRoot } : ctx.mounts;
   if (i.mounts.length === 0) return { context: ctx.context, cacheDir: '', secrets: { specs: [], env: {} } };
   throw new KilnError('E_INTERNAL', 'RUN --mount: the step context carries no mount settings');
 }

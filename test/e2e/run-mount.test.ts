@@ -7,7 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testEnv, type TestEnv } from '../helpers/testenv.ts';
 import { build, tempDir } from './build-support.ts';
-import { lastHistory, readLayout, unpackLayout } from './run-mount-support.ts';
+import { buildContext, lastHistory, readLayout, unpackLayout } from './run-mount-support.ts';
 
 let env: TestEnv;
 beforeAll(() => {
@@ -98,5 +98,20 @@ describe('RUN --mount and heredocs', () => {
     expect(file('seeded-meta')).toBe('drwxrwx--- 1 2\n');
     const all = readLayout(path.join(dir, 'oci')).layers.flatMap((l) => l.entries);
     expect(all.filter((e) => e.startsWith('mnt') || e.startsWith('seeded/') || e === 'seeded')).toEqual([]);
+  });
+
+  it('binds from an external image (from=<image reference>)', async () => {
+    const ctx = tempDir();
+    writeFileSync(path.join(ctx, 'Dockerfile'), [
+      `FROM ${env.images.busybox.v2s2}`,
+      `RUN --mount=type=bind,from=${env.images.busybox.oci},source=/etc,target=/img-etc head -1 /img-etc/passwd > /from-image`,
+      '',
+    ].join('\n'));
+    const out = path.join(tempDir(), 'oci');
+    const r = await buildContext(ctx, ['--no-push', '--insecure-pull', '--oci-layout-path', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rootfs = unpackLayout(out, tempDir());
+    expect(readFileSync(path.join(rootfs, 'from-image'), 'utf8')).toMatch(/^root:/);
+    expect(readLayout(out).layers.flatMap((l) => l.entries).filter((e) => e.startsWith('img-etc'))).toEqual([]);
   });
 });
