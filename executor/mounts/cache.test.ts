@@ -79,4 +79,20 @@ describe('cache mounts', () => {
     expect(existsSync(join(base, 'c', 'new'))).toBe(false);
     await again.drain(join(base, 'c'));
   });
+
+  it('a cache on another filesystem is copied in and back (EXDEV)', async () => {
+    const base = testdir();
+    const other = mkdtempSync('/dev/shm/kiln-cache-mount-');
+    onTestFinished(() => rmSync(other, { recursive: true, force: true }));
+    const store = { dir: other, logger: silentLogger };
+    const first = await leaseCache(mount('locked'), store);
+    await first.fill(join(base, 'a'));
+    writeFileSync(join(base, 'a', 'f'), 'across');
+    await first.drain(join(base, 'a'));
+    expect(existsSync(join(base, 'a'))).toBe(false);
+    const second = await leaseCache(mount('locked'), store);
+    await second.fill(join(base, 'b'));
+    expect(readFileSync(join(base, 'b', 'f'), 'utf8')).toBe('across');
+    await second.drain(join(base, 'b'));
+  });
 });
