@@ -60,7 +60,7 @@ export function remoteKind(source: Exclude<ContextSource, { kind: 'dir' }>): Rem
   return source.kind;
 }
 
-const FETCHERS: Partial<Record<RemoteKind, Fetcher>> = {
+const FETCHERS: Record<RemoteKind, Fetcher> = {
   tar: (url, dir, o) => fetchTarContext(url, dir, o),
   git: (url, dir, o) => fetchGitContext(url, dir, o),
   https: (url, dir, o) => fetchHttpsContext(url, dir, o),
@@ -73,9 +73,6 @@ export async function fetchContext(o: FetchContextOptions): Promise<FetchedConte
   const source = o.source;
   if (source.kind === 'dir') return { dir: source.path, dispose: async () => undefined };
   const fetcher = FETCHERS[remoteKind(source)];
-  if (fetcher === undefined) {
-    throw new KilnError('E_NOT_IMPLEMENTED', `--context ${source.kind}:// is not implemented yet`);
-  }
   const dir = await contextDir(o);
   const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
