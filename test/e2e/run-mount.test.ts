@@ -20,7 +20,7 @@ function buildMounts(dir: string, buildNo: string): ReturnType<typeof build> {
   return build('run-mounts', [
     '--build-arg', `BASE=${env.images.busybox.v2s2}`, '--build-arg', `BUILD_NO=${buildNo}`, '--no-push', '--insecure-pull',
     '--oci-layout-path', path.join(dir, `oci-${buildNo}`), '--cache-mount-dir', path.join(dir, 'mounts'),
-    '--secret', `id=token,src=${path.join(dir, 'token')}`,
+    '--secret', `id=token,src=${path.join(dir, 'token')}`, '--verbosity', buildNo === '1' ? 'trace' : 'info',
   ]);
 }
 
