@@ -118,7 +118,8 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
       root: workspace.root, mode: workspace.mode, ignorePaths: options.snapshot.ignorePaths,
       ignoreVarRun: options.snapshot.ignoreVarRun, contextDir: context.dir, kanikoDir: options.root.kanikoDir,
       // Kiln's own work files (layers, spooled pulls, stage roots) sit under the root "/" in a container.
-      extra: workspace.mode === 'container' ? [workDir] : [],
+      // …and so do the RUN --mount=type=cache directories (--cache-mount-dir), volume or not.
+      extra: workspace.mode === 'container' ? [workDir, options.cache.mountDir] : [],
     });
     if (workspace.mode === 'container' && n > 0) await cleanRoot(workspace.root, ignore, logger);
     const out = await runStage({
