@@ -86,7 +86,7 @@ async function fetchCommit(git: Git, o: { ref: string | undefined; commit: strin
   } catch {
     // servers that do not allow fetching an unadvertised commit
   }
-  if (o.ref !== undefined && o.ref !== 'HEAD') await git(['fetch', '-q', '--no-tags', 'origin', o.ref]);
+  if (o.ref !== undefined) await git(['fetch', '-q', '--no-tags', 'origin', o.ref]);
   if (o.ref === undefined || !o.singleBranch) await git(['fetch', '-q', '--no-tags', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
 }
 

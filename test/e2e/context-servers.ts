@@ -41,7 +41,8 @@ export function git(cwd: string, ...args: string[]): string {
 }
 
 /** Smart HTTP for every bare repository under `root`; with `auth`, Basic credentials are required. */
-export async function startGitHttp(root: string, auth?: { username: string; password: string }, tls?: { cert: string; key: string }): Promise<Server> {
+/** `v0`: answer in protocol v0, where only advertised tips may be fetched by id (older servers). */
+export async function startGitHttp(root: string, auth?: { username: string; password: string }, tls?: { cert: string; key: string }, o: { v0?: boolean } = {}): Promise<Server> {
   const expected = auth === undefined ? undefined : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   return await listen((req, res) => {
     if (expected !== undefined && req.headers.authorization !== expected) {
@@ -54,7 +55,7 @@ export async function startGitHttp(root: string, auth?: { username: string; pass
       env: {
         PATH: process.env.PATH, GIT_PROJECT_ROOT: root, GIT_HTTP_EXPORT_ALL: '1', PATH_INFO: decodeURIComponent(url.pathname),
         QUERY_STRING: url.search.slice(1), REQUEST_METHOD: req.method, CONTENT_TYPE: req.headers['content-type'] ?? '',
-        HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '', GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
+        HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '', GIT_PROTOCOL: o.v0 === true ? '' : String(req.headers['git-protocol'] ?? ''),
         REMOTE_USER: auth?.username ?? '', REMOTE_ADDR: '127.0.0.1',
       },
       stdio: ['pipe', 'pipe', 'ignore'],

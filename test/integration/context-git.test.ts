@@ -87,6 +87,7 @@ describe('git contexts over smart HTTP', () => {
     expect(read(await fetchGit(`git://${hostPath()}/app.git#refs/tags/v1`), 'which.txt')).toBe('main\n');
     const old = await fetchGit(`git://${hostPath()}/app.git#refs/heads/main#${first}`);
     expect(read(old, 'which.txt')).toBe('first\n');
+    expect(git(old, 'rev-parse', '--is-shallow-repository')).toBe('true'); // protocol v2 serves the commit by id
     expect(git(old, 'rev-parse', 'HEAD')).toBe(first);
     expect(read(await fetchGit(`${server.url}/app.git#${featureHead}`), 'which.txt')).toBe('feature\n');
   });
@@ -111,5 +112,16 @@ describe('git contexts over smart HTTP', () => {
     expect(bad.message).not.toMatch(/wrong-pass|url-pass|s3cret/);
     expect(JSON.stringify(bad)).not.toMatch(/wrong-pass|url-pass/);
     await expect(fetchGit(`git://${hostPath()}/missing.git`)).rejects.toMatchObject({ code: 'E_CONTEXT' });
+  });
+
+  it('falls back to the history when the server will not serve an unadvertised commit (protocol v0)', async () => {
+    const v0 = await startGitHttp(join(work, 'srv'), { username: USER, password: PASS }, undefined, { v0: true });
+    onTestFinished(() => v0.stop());
+    const at = `git://127.0.0.1:${v0.port}/app.git`;
+    const viaRef = await fetchGit(`${at}#refs/heads/main#${first}`, { git: { singleBranch: true } });
+    expect(read(viaRef, 'which.txt')).toBe('first\n');
+    expect(git(viaRef, 'rev-parse', '--is-shallow-repository')).toBe('false'); // the fallback fetched history
+    expect(read(await fetchGit(`${at}##${first}`, { git: { singleBranch: true } }), 'which.txt')).toBe('first\n');
+    expect(read(await fetchGit(`${at}#${featureHead}`), 'which.txt')).toBe('feature\n'); // a tip: served by id
   });
 });
