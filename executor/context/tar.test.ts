@@ -79,6 +79,12 @@ describe('tar:// contexts', () => {
     await expect(fetchContext(options({ source: { kind: 'tar', url: 'tar://stdin' }, stdin }))).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringContaining('terminal') });
   });
 
+  it('refuses an empty stdin (docker run without -i)', async () => {
+    await expect(fetchContext(options({ source: { kind: 'tar', url: 'tar://stdin' }, stdin: Readable.from([]) }))).rejects.toMatchObject({
+      code: 'E_CONTEXT', message: 'unpacking the build context tar://stdin: the archive is empty', hint: expect.stringContaining('--interactive'),
+    });
+  });
+
   it('fails cleanly on a missing file and on bytes that are not a tar archive', async () => {
     const dir = testdir();
     await expect(fetchContext(options({ source: { kind: 'tar', url: 'tar://missing.tgz' }, cwd: dir }))).rejects.toMatchObject({ code: 'E_CONTEXT' });

@@ -24,8 +24,9 @@ export async function unpackContext(input: Readable, dir: string, options: Unpac
     tar.destroy(e);
   });
   input.pipe(tar);
+  let stats: ExtractStats;
   try {
-    return await extractLayer(tar, {
+    stats = await extractLayer(tar, {
       root: dir,
       ignore: new IgnoreList(),
       mode: 'host',
@@ -47,4 +48,11 @@ export async function unpackContext(input: Readable, dir: string, options: Unpac
       ...(code === 'E_CONTEXT' ? { hint: 'the context must be a tar archive, plain or compressed with gzip or zstd' } : {}),
     });
   }
+  if (stats.entries === 0) {
+    throw new KilnError('E_CONTEXT', `unpacking the build context ${options.what}: the archive is empty`, {
+      hint: options.what === 'tar://stdin' ? 'pipe a tar archive into stdin (with docker run, pass --interactive, -i)' : 'check that the archive holds the context',
+    });
+  }
+  options.logger.debug(`build context ${options.what}: ${stats.entries} entries, ${stats.bytes} bytes`);
+  return stats;
 }
