@@ -3,7 +3,8 @@
 // there); an existing link at a file's own path is replaced, never written through. Missing
 // parent directories are created 0755 and owned by the --chown user (0:0 without it); so is the
 // destination of a directory copy when it does not exist, while an existing directory keeps its
-// metadata (`COPY x /tmp/` leaves /tmp 1777). Copied entries are owned 0:0 (or --chown), keep
+// metadata (`COPY x /tmp/` leaves /tmp 1777). Copied entries are owned 0:0 (or --chown; with
+// --from and no --chown they keep their owner, as BuildKit), keep
 // their mode (or --chmod, octal or symbolic) and mtime; links are copied as links; files that
 // share an inode in the source are hardlinked in the copy. Returns the image paths written.
 import { chmod, chown, copyFile, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
@@ -20,6 +21,8 @@ export interface CopyOwnership {
   mode?: number;
   /** --chmod symbolic (`u+x,g-w`): applied to each entry's own mode. */
   chmod?: Chmod;
+  /** COPY --from without --chown: copied entries keep their owner (uid/gid are for created parents). */
+  keepOwner?: boolean;
 }
 
 export interface CopyTarget {
@@ -73,7 +76,7 @@ async function copyNode(t: CopyTarget, n: Node): Promise<void> {
 async function copyLeaf(t: CopyTarget, srcHost: string, host: string, st: Stats): Promise<void> {
   if (st.isSymbolicLink()) {
     await symlink(await readlink(srcHost), host);
-    await lchown(host, t.own.uid, t.own.gid);
+    await lchown(host, t.own.keepOwner === true ? st.uid : t.own.uid, t.own.keepOwner === true ? st.gid : t.own.gid);
     await lutimes(host, st.mtime, st.mtime);
     return;
   }
@@ -94,7 +97,7 @@ async function setDirOwner(host: string, own: CopyOwnership): Promise<void> {
 }
 
 async function setMeta(host: string, st: Stats, own: CopyOwnership): Promise<void> {
-  await chown(host, own.uid, own.gid);
+  await chown(host, own.keepOwner === true ? st.uid : own.uid, own.keepOwner === true ? st.gid : own.gid);
   await chmod(host, modeOf(st, own));
   await utimes(host, st.mtime, st.mtime);
 }

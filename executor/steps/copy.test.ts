@@ -1,5 +1,5 @@
 // COPY against a temp build root and a temp context (Docker/BuildKit semantics; see copy.ts).
-import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -147,7 +147,9 @@ describe('COPY', () => {
   it('--from reads another tree, links resolved inside it, keeping modes, owners, mtimes and hardlinks', async () => {
     const s = setup();
     const stage = testdir();
-    put(join(stage, 'usr/lib/app/bin'), 'bin', 0o4755);
+    put(join(stage, 'usr/lib/app/bin'), 'bin', 0o755);
+    chownSync(join(stage, 'usr/lib/app/bin'), 12, 34);
+    chmodSync(join(stage, 'usr/lib/app/bin'), 0o4755);
     utimesSync(join(stage, 'usr/lib/app/bin'), T, T);
     linkSync(join(stage, 'usr/lib/app/bin'), join(stage, 'usr/lib/app/bin2'));
     symlinkSync('/usr/lib', join(stage, 'lib'));
@@ -159,7 +161,11 @@ describe('COPY', () => {
     await s.run('COPY --from=build /lib/app /app', { fromRoot });
     expect(asked).toEqual(['build']);
     const bin = statSync(join(s.root, 'app/bin'));
-    expect([bin.mode & 0o7777, bin.uid, bin.mtime]).toEqual([0o4755, 0, T]);
+    expect([bin.mode & 0o7777, bin.uid, bin.gid, bin.mtime]).toEqual([0o4755, 12, 34, T]);
+    expect(own(join(s.root, 'app'))).toEqual([0, 0, 0o755]);
+    await s.run('COPY --from=build --chown=5:6 /lib/app/bin /chowned/bin', { fromRoot });
+    expect(own(join(s.root, 'chowned'))).toEqual([5, 6, 0o755]);
+    expect(own(join(s.root, 'chowned/bin'))).toEqual([5, 6, 0o4755]);
     expect(statSync(join(s.root, 'app/bin2')).ino).toBe(bin.ino);
     await expect(s.run('COPY --from=build /nope /x', { fromRoot })).rejects.toThrow(/"nope" not found in --from=build/);
   });

@@ -45,6 +45,8 @@ interface CopyPlan {
 
 async function copyFromTree(i: CopyInstruction | AddInstruction, ctx: StepContext, p: CopyPlan): Promise<StepResult> {
   const own = await ownership(i, ctx, p.what);
+  // BuildKit: files from the context are 0:0; files from a stage or image keep their owner unless --chown.
+  if (i.kind === 'COPY' && i.from !== undefined && (i.chown === undefined || i.chown === '')) own.keepOwner = true;
   const inline = await inlineFiles(i.inline);
   try {
     const found = i.sources.length > 0 ? await resolveSources(p.tree, i.sources, p.what, { parents: p.parents }) : [];
