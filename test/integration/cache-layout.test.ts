@@ -112,6 +112,24 @@ describe('warmer → /cache layout', () => {
     ]);
   });
 
+  it('keeps one entry per platform of an index, each answering only its own platform', async () => {
+    const dir = tempDir();
+    const multi = env.images.busybox.multi;
+    const args = (p: string) => parseWarmerArgs(['--cache-dir', dir, '--insecure-registry', env.plain.host, '--custom-platform', p, '--image', multi], {});
+    await warm(args('linux/amd64'), recorder().logger);
+    await warm(args('linux/arm64/v8'), recorder().logger);
+    const store = openStore(dir, { logger: recorder().logger });
+    const entries = await store.entries();
+    expect(entries.map((e) => e.platform).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(new Set(entries.map((e) => e.descriptor.digest)).size).toBe(2);
+    for (const e of entries) expect(e.indexDigest).toBe(env.images.busybox.digest.multi);
+    const arm = await store.lookup(parseReference(multi), { os: 'linux', architecture: 'arm64' }, { ttlMs: 3600_000 });
+    if (arm.kind !== 'hit') throw new Error('want hit');
+    expect((await arm.image.config()).architecture).toBe('arm64');
+    expect((await store.lookup(parseReference(multi), { os: 'linux', architecture: 'ppc64le' }, { ttlMs: 3600_000 })).kind).toBe('miss');
+    expect(await store.validate()).toEqual([]);
+  });
+
   it('reports every failing image at the end without hiding the others', async () => {
     const dir = tempDir();
     const { logger, lines } = recorder();
