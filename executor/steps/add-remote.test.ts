@@ -3,11 +3,11 @@ import { isGitSource, parseGitSource } from './add-git.ts';
 import { displayUrl, fileName, isRemoteUrl, parseChecksum } from './add-remote.ts';
 
 describe('ADD source helpers', () => {
-  it('names a download from Content-Disposition, else the URL path, else index', () => {
+  it('names a download from Content-Disposition, else the URL path, else "download"', () => {
     expect(fileName('http://127.0.0.1/a/b/tool.tar.gz?sig=1', undefined)).toBe('tool.tar.gz');
     expect(fileName('http://127.0.0.1/dl', 'attachment; filename="real name.txt"')).toBe('real name.txt');
     expect(fileName('http://127.0.0.1/dl', "attachment; filename*=UTF-8''caf%C3%A9.txt")).toBe('café.txt');
-    expect(fileName('http://127.0.0.1/', undefined)).toBe('index');
+    expect(fileName('http://127.0.0.1/', undefined)).toBe('download');
     expect(fileName('http://127.0.0.1/x/%2E%2E', 'attachment; filename="../../etc/passwd"')).toBe('passwd');
   });
 

@@ -1,7 +1,7 @@
 // ADD of a remote URL: downloaded with undici (redirects followed) into a private temporary
 // file (through HTTP(S)_PROXY when set), hashed on the way for --checksum, never extracted (Docker extracts only local
 // archives). The file is named after Content-Disposition or the URL path, has mode 0600 and
-// the Last-Modified time (the Unix epoch without one), as BuildKit's HTTP source does.
+// the Last-Modified time (the Unix epoch without one), as BuildKit's HTTP source (source/http) does.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdtemp, rm, utimes } from 'node:fs/promises';
@@ -83,10 +83,10 @@ export function parseChecksum(value: string, what: string): { algorithm: 'sha256
   return { algorithm: m[1] as 'sha256' | 'sha384' | 'sha512', hex: m[2] as string };
 }
 
-/** Content-Disposition's filename, else the last URL path component, else "index". */
+/** Content-Disposition's filename, else the last URL path component, else "download" (BuildKit's getFileName). */
 export function fileName(url: string, disposition: string | undefined): string {
   const d = disposition !== undefined ? /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition) : null;
-  const fromHeader = d?.[1] !== undefined ? posix.basename(decode(d[1])) : '';
+  const fromHeader = d?.[1] !== undefined && !d[1].endsWith('/') ? posix.basename(decode(d[1])) : '';
   if (fromHeader !== '' && fromHeader !== '.' && fromHeader !== '..') return fromHeader;
   let path = '';
   try {
@@ -96,7 +96,7 @@ export function fileName(url: string, disposition: string | undefined): string {
   }
   const base = posix.basename(path);
   const name = posix.basename(decode(base));
-  return name === '' || name === '.' || name === '..' ? 'index' : name;
+  return name === '' || name === '.' || name === '..' ? 'download' : name;
 }
 
 function decode(s: string): string {
