@@ -62,30 +62,46 @@ async function applyEntry(x: Extraction, entry: TarEntry, xattrOps: XattrOps | u
   if (dir === undefined) return x.skip(h.name, 'its directory resolves into an ignored path');
   const target = joinRel(dir, name);
   if (x.opts.ignore.isIgnored(target)) return x.skip(h.name, `resolves to ignored path "${target}"`);
-  const host = hostPath(x.root, target);
-  const existing = x.lstat(target);
-  const keepDir = existing?.isDirectory() === true && h.type === 'directory';
-  if (existing !== undefined && !keepDir && !x.remove(target, existing, h.name)) return x.skip(h.name, 'cannot replace');
-  let wrote = true;
-  switch (h.type) {
-    case 'file':
-      await writeFileEntry(x, host, h, entry.body);
-      break;
-    case 'directory':
-      writeDirEntry(x, target, h, keepDir);
-      break;
-    case 'symlink':
-      writeSymlinkEntry(x, host, h);
-      break;
-    case 'link':
-      wrote = writeHardlinkEntry(x, host, h, h.name);
-      break;
-    default:
-      wrote = writeNodeEntry(x, host, h, h.name);
+  let wrote: boolean;
+  if (h.type === 'char' || h.type === 'block' || h.type === 'fifo') {
+    const existing = x.lstat(target); // mknod(1) gives no errno: clear the path first
+    if (existing !== undefined && !x.remove(target, existing, h.name)) return x.skip(h.name, 'cannot replace');
+    wrote = writeNodeEntry(x, hostPath(x.root, target), h, h.name);
+  } else {
+    // Create first (O_EXCL, mkdir, symlink and link never follow the final component); only
+    // when something is in the way is it looked at: an existing directory stays for a
+    // directory entry, anything else is removed (never written through) and creation retried.
+    try {
+      wrote = await create(x, entry, target, false);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const existing = x.lstat(target);
+      const keepDir = existing?.isDirectory() === true && h.type === 'directory';
+      if (existing !== undefined && !keepDir && !x.remove(target, existing, h.name)) return x.skip(h.name, 'cannot replace');
+      wrote = await create(x, entry, target, keepDir);
+    }
   }
   if (!wrote) return;
   x.written.add(target);
   if (h.xattrs !== undefined && h.type !== 'symlink' && h.type !== 'link') applyXattrs(x, target, h.xattrs, xattrOps);
+}
+
+async function create(x: Extraction, entry: TarEntry, target: string, keepDir: boolean): Promise<boolean> {
+  const h = entry.header;
+  const host = hostPath(x.root, target);
+  switch (h.type) {
+    case 'file':
+      await writeFileEntry(x, host, h, entry.body);
+      return true;
+    case 'directory':
+      writeDirEntry(x, target, h, keepDir);
+      return true;
+    case 'symlink':
+      writeSymlinkEntry(x, host, h);
+      return true;
+    default:
+      return writeHardlinkEntry(x, host, h, h.name);
+  }
 }
 
 function applyXattrs(x: Extraction, rel: string, attrs: Map<string, Buffer>, ops: XattrOps | undefined): void {
