@@ -3,8 +3,7 @@
 // Dockerfile wins over the context's `.dockerignore`, as BuildKit).
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { loadDockerignore, parseDockerfile } from '../shared/dockerfile/index.ts';
-import type { Dockerfile } from '../shared/dockerfile/instructions/types.ts';
+import { loadDockerignore, parseDockerfile, type Dockerfile } from '../shared/dockerfile/index.ts';
 import { KilnError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { dirContext } from './context/dir.ts';

@@ -1,8 +1,7 @@
 // One stage: start from the base's config, extract the base into the root only when a step
 // needs files, run each instruction through the handler table, turn its changes into a layer
 // and a history entry, and return the stage's image. Nothing here sees ExecutorOptions.
-import type { Instruction } from '../shared/dockerfile/instructions/types.ts';
-import { expandInstruction } from '../shared/dockerfile/expand.ts';
+import { expandInstruction, type Instruction } from '../shared/dockerfile/index.ts';
 import { appendLayers, withConfig, withHistory, withMediaTypes } from '../shared/image/index.ts';
 import type { ConfigFile, Image, Layer } from '../shared/image/types.ts';
 import type { Logger } from '../shared/log.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Instruction } from '../../shared/dockerfile/instructions/types.ts';
+import type { Instruction } from '../../shared/dockerfile/index.ts';
 import type { ConfigFile } from '../../shared/image/types.ts';
 import {
   applyCmd, applyEntrypoint, applyEnv, applyExpose, applyHealthcheck, applyLabel, applyMaintainer, applyOnbuild,

@@ -6,7 +6,7 @@ import type {
   CmdInstruction, EntrypointInstruction, EnvInstruction, ExposeInstruction, HealthcheckInstruction,
   LabelInstruction, MaintainerInstruction, OnbuildInstruction, ShellInstruction, StopsignalInstruction,
   UserInstruction, VolumeInstruction, WorkdirInstruction, Command, KeyValue,
-} from '../../shared/dockerfile/instructions/types.ts';
+} from '../../shared/dockerfile/index.ts';
 import { KilnError } from '../../shared/errors.ts';
 import type { ConfigFile, ContainerConfig, HealthConfig } from '../../shared/image/types.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Instruction } from '../../shared/dockerfile/instructions/types.ts';
+import type { Instruction } from '../../shared/dockerfile/index.ts';
 import { createdBy } from './history.ts';
 import { goQuoteList } from './go-format.ts';
 

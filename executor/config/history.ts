@@ -1,8 +1,7 @@
 // History `created_by` strings exactly as BuildKit's dockerfile2llb writes them (docker history
 // shows these): steps that produce a filesystem change through LLB get ` # buildkit`, the
 // metadata-only steps are printed with Go's %v / %q formatting of their values.
-import type { Instruction, KeyValue } from '../../shared/dockerfile/instructions/types.ts';
-import { runCommandLine } from '../../shared/dockerfile/index.ts';
+import { runCommandLine, type Instruction, type KeyValue } from '../../shared/dockerfile/index.ts';
 import { goQuoteList } from './go-format.ts';
 
 export interface CreatedByContext {

@@ -32,7 +32,7 @@ export const steps: StepTable = {
 export type { Changes, Step, StepContext, StepResult } from './types.ts';
 export { needsRoot } from './types.ts';
 
-import type { Instruction } from '../../shared/dockerfile/instructions/types.ts';
+import type { Instruction } from '../../shared/dockerfile/index.ts';
 import type { StepContext as Ctx, StepResult as Result, Step as AnyStep } from './types.ts';
 
 /** Run the handler for any instruction but FROM. */

@@ -7,7 +7,7 @@ import type {
   ArgInstruction, CmdInstruction, EntrypointInstruction, EnvInstruction, ExposeInstruction, HealthcheckInstruction,
   LabelInstruction, MaintainerInstruction, OnbuildInstruction, ShellInstruction, StopsignalInstruction, UserInstruction,
   VolumeInstruction,
-} from '../../shared/dockerfile/instructions/types.ts';
+} from '../../shared/dockerfile/index.ts';
 import { NO_CHANGES, type Step } from './types.ts';
 
 export const env: Step<EnvInstruction> = async (i, ctx) => ({ config: applyEnv(ctx.config, i), changes: NO_CHANGES });

@@ -2,7 +2,7 @@
 // (ENV wins over ARG, as Docker), PATH and HOME defaulted; USER resolved in the root; WORKDIR
 // created when missing. `--mount` and heredocs: run-mounts.ts; --network=host is the default.
 import { DEFAULT_PATH, getEnv } from '../config/apply.ts';
-import type { RunInstruction } from '../../shared/dockerfile/instructions/types.ts';
+import type { RunInstruction } from '../../shared/dockerfile/index.ts';
 import type { ConfigFile } from '../../shared/image/types.ts';
 import { runCommand } from '../root/run.ts';
 import { mkdirInRoot } from '../root/run-paths.ts';

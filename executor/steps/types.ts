@@ -2,7 +2,7 @@
 // A step gets an already-expanded instruction and a read-only context, and returns the new
 // image config and what it changed on disk; run-stage.ts snapshots, writes the layer and the
 // history. Whether a step needs the base filesystem is computed from the data (needsRoot).
-import type { Instruction, KeyValue } from '../../shared/dockerfile/instructions/types.ts';
+import type { Instruction, KeyValue } from '../../shared/dockerfile/index.ts';
 import type { ConfigFile } from '../../shared/image/types.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { BuildContext } from '../context/types.ts';

@@ -1,7 +1,7 @@
 // WORKDIR: sets the config and creates the directory (and missing parents, 0755 root:root)
 // inside the root, links resolved inside it; the created paths become the layer.
 import { applyWorkdir, workdirPath } from '../config/apply.ts';
-import type { WorkdirInstruction } from '../../shared/dockerfile/instructions/types.ts';
+import type { WorkdirInstruction } from '../../shared/dockerfile/index.ts';
 import { mkdirInRoot } from '../root/run-paths.ts';
 import type { Step } from './types.ts';
 
