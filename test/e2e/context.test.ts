@@ -31,6 +31,9 @@ function makeContext(dir: string): void {
   writeFileSync(path.join(dir, 'hello.txt'), 'hello from the context\n');
   writeFileSync(path.join(dir, 'sub', 'Dockerfile'), 'ARG BASE\nFROM $BASE\nCOPY sub.txt /ctx/sub.txt\n');
   writeFileSync(path.join(dir, 'sub', 'sub.txt'), 'from the sub path\n');
+  writeFileSync(path.join(dir, 'Dockerfile.all'), 'ARG BASE\nFROM $BASE\nCOPY . /all/\n');
+  writeFileSync(path.join(dir, '.dockerignore'), 'secret.txt\n');
+  writeFileSync(path.join(dir, 'secret.txt'), 'must stay out of the image\n');
 }
 
 beforeAll(async () => {
@@ -133,6 +136,9 @@ describe('--context kinds', () => {
     const stdin = await buildWith(['--context', 'tar://stdin', '--context-sub-path', 'sub'], { stdin: archive });
     expectBuilt(stdin, 'from the sub path\n');
     expect(stdin.stderr).toContain('Reading the build context (a tar archive) from stdin');
+    const all = await buildWith(['--context', `tar://${path.join(work, 'ctx.tar.gz')}`, '--dockerfile', 'Dockerfile.all']);
+    expectBuilt(all); // the fetched context's .dockerignore applies
+    expect(all.lastLayer()).not.toContain('must stay out of the image');
   });
 
   it('git:// (kaniko syntax, GIT_PULL_METHOD=http) and http://….git with GIT_USERNAME/GIT_PASSWORD', async () => {
