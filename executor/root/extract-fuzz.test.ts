@@ -41,7 +41,7 @@ test('random hostile layers never touch anything outside the root', async () => 
   const codes = new Set(['E_UNSAFE_PATH', 'E_LAYER', 'E_IO']);
   let failures = 0;
   let applied = 0;
-  for (let round = 0; round < 100; round++) {
+  for (let round = 0; round < 40; round++) {
     const r = rng(round + 1);
     const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)] as T;
     const root = join(outer, 'root');
@@ -81,5 +81,5 @@ test('random hostile layers never touch anything outside the root', async () => 
     rmSync(root, { recursive: true, force: true });
   }
   expect(failures).toBeGreaterThan(0); // the generator does produce refused layers
-  expect(applied).toBeGreaterThan(2000); // and most entries land
+  expect(applied).toBeGreaterThan(800); // and most entries land
 });
