@@ -1,6 +1,6 @@
 // From root-relative paths to tar entries, as Docker writes layers: parents added, sorted,
 // hardlinks by inode within the layer, whiteouts for deletions, opaque markers.
-import { closeSync, constants, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { KilnError } from '../../shared/errors.ts';
 import type { IgnoreList } from '../root/ignore-list.ts';
 import { baseName, cleanRel, hostPath, joinRel, parentRel } from '../root/workspace.ts';
@@ -143,8 +143,10 @@ function typeOf(st: Stats): TarEntryType | undefined {
 
 /** A file's first `size` bytes in fresh 1 MiB buffers (downstream may hold them). */
 function* readFile(host: string, size: number, rel: string): Generator<Buffer> {
-  const fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // O_NONBLOCK: should the path have turned into a fifo since the lstat, open must not hang.
+  const fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
+    if (!fstatSync(fd).isFile()) throw new KilnError('E_IO', `writing layer: "${rel}" is no longer a regular file`);
     let left = size;
     while (left > 0) {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
