@@ -33,12 +33,14 @@ export function displayUrl(url: string): string {
 }
 
 /** GET `url` and return its body as a stream, or throw E_CONTEXT with the server's reason. */
-export async function httpGet(url: string, options: HttpGetOptions): Promise<HttpBody> {
+export async function httpGet(given: string, options: HttpGetOptions): Promise<HttpBody> {
+  const { url, authorization } = splitUserinfo(given);
   const agent = createAgent(url, options.env);
   const close = (): Promise<void> => agent.close().catch(() => undefined);
   const dispatcher: Dispatcher = options.redirects === false ? agent : agent.compose(interceptors.redirect({ maxRedirections: 10 }));
   try {
-    const res = await request(url, { dispatcher, headers: { 'user-agent': 'kiln', ...options.headers } }).catch((cause: unknown) => {
+    const headers = { 'user-agent': 'kiln', ...(authorization !== undefined ? { authorization } : {}), ...options.headers };
+    const res = await request(url, { dispatcher, headers }).catch((cause: unknown) => {
       throw new KilnError('E_CONTEXT', `fetching ${options.what}: ${displayUrl(url)}: ${(cause as Error).message}`, { cause, hint: 'check the address and the network' });
     });
     if (res.statusCode < 200 || res.statusCode >= 300) {
@@ -53,6 +55,16 @@ export async function httpGet(url: string, options: HttpGetOptions): Promise<Htt
     await close();
     throw e;
   }
+}
+
+/** User info in the URL becomes Basic auth (as Go's net/http does; undici would drop it). */
+export function splitUserinfo(given: string): { url: string; authorization?: string } {
+  const u = new URL(given);
+  if (u.username === '' && u.password === '') return { url: given };
+  const creds = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), authorization: `Basic ${Buffer.from(creds).toString('base64')}` };
 }
 
 function createAgent(url: string, env: NodeJS.ProcessEnv): Dispatcher {

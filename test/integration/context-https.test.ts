@@ -46,6 +46,10 @@ beforeAll(async () => {
   small = await tarGz({ 'Dockerfile': 'FROM scratch\n', 'hello.txt': 'over the network\n' });
   const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
     if (req.url === '/ctx.tar.gz') return void res.writeHead(200, { 'content-length': small.length }).end(small);
+    if (req.url === '/auth.tar.gz') {
+      if (req.headers.authorization !== `Basic ${Buffer.from('ci:tar-pass').toString('base64')}`) return void res.writeHead(401).end();
+      return void res.writeHead(200).end(small);
+    }
     if (req.url === '/moved') return void res.writeHead(302, { location: '/ctx.tar.gz' }).end();
     if (req.url === '/cut.tar.gz') {
       res.writeHead(200, { 'content-length': small.length * 4 });
@@ -82,6 +86,14 @@ describe('remote tarball contexts', () => {
     expect(readFileSync(join(await fetchUrl(`${secure.url}/ctx.tar.gz`, { env: { SSL_CERT_FILE: env.pki.caFile } }), 'hello.txt'), 'utf8')).toBe('over the network\n');
     expect(readFileSync(join(await fetchUrl(`${secure.url}/ctx.tar.gz`, { env: { NODE_EXTRA_CA_CERTS: env.pki.caFile } }), 'hello.txt'), 'utf8')).toBe('over the network\n');
     await expect(fetchUrl(`${secure.url}/ctx.tar.gz`)).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringMatching(/certificate/i) });
+  });
+
+  it('sends user info from the URL as Basic auth (as Go does), never showing it', async () => {
+    const at = (pass: string): string => `${plain.url.replace('://', `://ci:${pass}@`)}/auth.tar.gz`;
+    expect(readFileSync(join(await fetchUrl(at('tar-pass')), 'hello.txt'), 'utf8')).toBe('over the network\n');
+    const denied = await fetchUrl(at('bad-pass')).then(() => new Error('fetched'), (e: unknown) => e as Error);
+    expect(denied.message).toMatch(/^fetching the build context http:\/\/\*\*\*@127\.0\.0\.1:\d+\/auth\.tar\.gz: HTTP status 401/);
+    expect(denied.message).not.toContain('bad-pass');
   });
 
   it('follows redirects, and fails on a 404 or a download cut short', async () => {
