@@ -47,6 +47,11 @@ export class IgnoreList {
     return false;
   }
 
+  /** True when `rel` itself is on the list (for walks that never enter ignored directories). */
+  has(rel: string): boolean {
+    return this.#paths.has(rel);
+  }
+
   /** True when an ignored path lies strictly below `rel` (so `rel` cannot be removed whole). */
   hasIgnoredBelow(rel: string): boolean {
     const prefix = rel === '/' ? '/' : rel + '/';

@@ -60,7 +60,7 @@ export function takeSnapshot(root: string, ignore: IgnoreList, options: { under?
     }
     for (const d of names) {
       const rel = joinRel(dir, d.name);
-      if (ignore.isIgnored(rel)) continue;
+      if (ignore.has(rel)) continue; // `dir` is not ignored, so only an exact match can be
       if (record(root, rel, entries) && d.isDirectory()) stack.push(rel);
     }
   }
