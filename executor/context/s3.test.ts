@@ -17,5 +17,9 @@ describe('s3 context addressing', () => {
     expect(at({ S3_ENDPOINT: 'http://minio.local:9000/', S3_FORCE_PATH_STYLE: 'TRUE' })).toBe('http://minio.local:9000/bkt/a%20b/c.tgz');
     expect(at({ S3_ENDPOINT: 'storage.example', S3_FORCE_PATH_STYLE: 'true' })).toBe('https://storage.example/bkt/a%20b/c.tgz');
     expect(at({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true' })).toBe('http://127.0.0.1:9000/bkt/a%20b/c.tgz');
+    const bucket = (name: string, env: NodeJS.ProcessEnv = {}): string => s3ObjectUrl(name, 'k', { env, region: 'us-east-1' }).toString();
+    expect(bucket('my.dotted.bucket')).toBe('https://s3.us-east-1.amazonaws.com/my.dotted.bucket/k'); // no TLS name for it
+    expect(bucket('my.dotted.bucket', { S3_ENDPOINT: 'http://minio:9000' })).toBe('http://my.dotted.bucket.minio:9000/k');
+    expect(bucket('Upper_Case')).toBe('https://s3.us-east-1.amazonaws.com/Upper_Case/k');
   });
 });

@@ -20,16 +20,25 @@ export function parseBucketUrl(url: string): { bucket: string; key: string } {
   return { bucket: m[1], key: m[2] === undefined || m[2] === '' ? DEFAULT_OBJECT : m[2] };
 }
 
-/** The GetObject URL: virtual-hosted by default, path-style with S3_FORCE_PATH_STYLE=true and an endpoint. */
+/**
+ * The GetObject URL: virtual-hosted by default, path-style with S3_FORCE_PATH_STYLE=true and an
+ * endpoint, or (as the AWS SDKs) for a bucket name that cannot be a host name under TLS.
+ */
 export function s3ObjectUrl(bucket: string, key: string, o: { env: NodeJS.ProcessEnv; region: string }): URL {
   const e = o.env;
-  const endpoint = e.S3_ENDPOINT || e.AWS_ENDPOINT_URL_S3 || e.AWS_ENDPOINT_URL || '';
-  const path = `/${uriEncode(key, { keepSlash: true })}`;
-  if (endpoint === '') return new URL(`https://${bucket}.s3.${o.region}.amazonaws.com${path}`);
+  const endpoint = e.S3_ENDPOINT || e.AWS_ENDPOINT_URL_S3 || e.AWS_ENDPOINT_URL || `https://s3.${o.region}.amazonaws.com`;
   const base = new URL(/^[a-z]+:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`);
   const prefix = base.pathname.replace(/\/+$/, '');
-  if ((e.S3_FORCE_PATH_STYLE ?? '').toLowerCase() === 'true') return new URL(`${base.protocol}//${base.host}${prefix}/${uriEncode(bucket)}${path}`);
+  const path = `/${uriEncode(key, { keepSlash: true })}`;
+  const custom = (e.S3_ENDPOINT || e.AWS_ENDPOINT_URL_S3 || e.AWS_ENDPOINT_URL || '') !== '';
+  const forced = custom && (e.S3_FORCE_PATH_STYLE ?? '').toLowerCase() === 'true';
+  if (forced || !virtualHostable(bucket, { tls: base.protocol === 'https:' })) return new URL(`${base.protocol}//${base.host}${prefix}/${uriEncode(bucket)}${path}`);
   return new URL(`${base.protocol}//${bucket}.${base.host}${prefix}${path}`);
+}
+
+function virtualHostable(bucket: string, o: { tls: boolean }): boolean {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) return false;
+  return !(o.tls && bucket.includes('.'));
 }
 
 export interface S3ContextOptions {
