@@ -107,7 +107,7 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
   const baseContext: BaseContext = { registry: options.registry, platform, getClient, logger, cacheDir: options.cache.dir, cacheTtlMs: options.cache.ttlMs };
   const fromRoot = createStageSources({
     dockerfile, stageRoots, workDir, logger,
-    resolveImage: async (ref) => (await resolveExternal(ref, baseContext)).image,
+    resolveImage: async (ref, p) => (await resolveExternal(ref, { ...baseContext, platform: p })).image,
   });
   for (const [n, planned] of plan.stages.entries()) {
     // The container mode builds every stage in "/"; the host mode gives each stage its own root.
@@ -142,7 +142,7 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
       logger,
       mounts,
       progress,
-      fromRoot,
+      fromRoot: (from) => fromRoot(from, planned.platform),
     });
     results.set(planned.stage.index, out);
     if (workspace.mode === 'container' && !planned.final && plan.readers.has(planned.stage.index)) {

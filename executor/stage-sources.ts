@@ -7,7 +7,8 @@ import { chmod, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveStageRef, type Dockerfile } from '../shared/dockerfile/index.ts';
 import { KilnError } from '../shared/errors.ts';
-import type { Image } from '../shared/image/types.ts';
+import { formatPlatform } from '../shared/image/index.ts';
+import type { Image, Platform } from '../shared/image/types.ts';
 import type { Logger } from '../shared/log.ts';
 import { extractImage } from './root/extract-image.ts';
 import { IgnoreList } from './root/ignore-list.ts';
@@ -18,17 +19,20 @@ export interface StageSourcesInput {
   stageRoots: ReadonlyMap<number, string>;
   /** Kiln's work directory (ignored by snapshots; removed after the build). */
   workDir: string;
-  /** Resolve an external image reference for the build's platform (the warmed cache first). */
-  resolveImage: (ref: string) => Promise<Image>;
+  /** Resolve an external image reference for a platform (the warmed cache first). */
+  resolveImage: (ref: string, platform: Platform) => Promise<Image>;
   logger: Logger;
 }
 
 /** `from` (already expanded) → the host directory holding its files. */
 export type FromRoot = (from: string) => Promise<string>;
 
-export function createStageSources(input: StageSourcesInput): FromRoot {
+/** An image is resolved for the platform of the stage that copies from it (FROM --platform). */
+export type StageSources = (from: string, platform: Platform) => Promise<string>;
+
+export function createStageSources(input: StageSourcesInput): StageSources {
   const images = new Map<string, Promise<string>>();
-  return async (from) => {
+  return async (from, platform) => {
     const ref = resolveStageRef(input.dockerfile, from);
     if (ref.kind === 'stage') {
       const root = input.stageRoots.get(ref.index);
@@ -39,14 +43,14 @@ export function createStageSources(input: StageSourcesInput): FromRoot {
       }
       return root;
     }
-    const key = ref.kind === 'scratch' ? 'scratch' : ref.ref;
+    const key = ref.kind === 'scratch' ? 'scratch' : `${ref.ref} ${formatPlatform(platform)}`;
     let dir = images.get(key);
     if (dir === undefined) {
       dir = (async () => {
         const target = await emptyDir(input.workDir, 'from-image-');
         if (ref.kind === 'image') {
           input.logger.info(`Retrieving image ${ref.ref} for COPY --from`);
-          await extractInto(await input.resolveImage(ref.ref), target, input.logger);
+          await extractInto(await input.resolveImage(ref.ref, platform), target, input.logger);
         }
         return target;
       })();
