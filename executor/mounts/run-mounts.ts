@@ -2,10 +2,11 @@
 // cannot differ: each mount becomes a slot at its target (placement.ts) that is filled before
 // the command and drained after it, also when it fails. cache: the cache directory is moved
 // in and back; bind: the source is copied in and discarded; tmpfs: an empty directory;
-// secret: a private file (and/or an environment variable); ssh: not implemented.
+// secret: a private file (and/or an environment variable); ssh: a socket forwarding to the
+// executor's SSH agent.
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { Mount, SecretMount } from '../../shared/dockerfile/instructions/types.ts';
+import type { Mount, SecretMount, SshMount } from '../../shared/dockerfile/instructions/types.ts';
 import { isKilnError, KilnError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { SecretSource } from '../secrets.ts';
@@ -13,6 +14,7 @@ import { readSecret } from '../secrets.ts';
 import { leaseCache, type CacheLease } from './cache.ts';
 import { closeSlot, openSlot, sealSlot, type MountExclusions, type SlotState } from './placement.ts';
 import { mountSource, type MountSourceEnv } from './sources.ts';
+import { forwardAgent } from './ssh.ts';
 import { copyTree } from './tree-copy.ts';
 
 export interface MountSettings extends MountSourceEnv {
@@ -98,6 +100,7 @@ function asKilnError(e: unknown, what: string): unknown {
 
 async function fillersFor(req: MountRequest, env: string[]): Promise<Filler[]> {
   const out: Filler[] = [];
+  let sshIndex = 0;
   for (const f of req.files ?? []) {
     out.push({ target: f.path, fill: (host) => writeFile(host, f.content, { mode: f.mode }).then(() => chmod(host, f.mode)), drain: async () => undefined });
   }
@@ -133,12 +136,29 @@ async function fillersFor(req: MountRequest, env: string[]): Promise<Filler[]> {
         out.push(...(await secretFillers(m, req, env, what)));
         break;
       case 'ssh':
-        throw new KilnError('E_NOT_IMPLEMENTED', `${what}: RUN --mount=type=ssh is not implemented yet`, {
-          hint: 'use a secret mount with a deploy key, or fetch the sources before the build',
-        });
+        out.push(...sshFillers(m, req, { env, what, index: sshIndex++ }));
+        break;
     }
   }
   return out;
+}
+
+function sshFillers(m: SshMount, req: MountRequest, o: { env: string[]; what: string; index: number }): Filler[] {
+  const id = m.id !== undefined && m.id !== '' ? m.id : 'default';
+  const agent = id === 'default' ? req.settings.secrets.env.SSH_AUTH_SOCK : undefined;
+  if (agent === undefined || agent === '') {
+    if (m.required) {
+      throw new KilnError('E_STEP', `${o.what}: the ssh agent "${id}" is required but not available`, {
+        hint: id === 'default' ? 'run the executor with SSH_AUTH_SOCK pointing at an ssh-agent' : 'Kiln forwards only the default agent ($SSH_AUTH_SOCK)',
+      });
+    }
+    req.logger.debug(`ssh agent ${id} not available: skipping its mount`);
+    return [];
+  }
+  const target = m.target ?? `/run/buildkit/ssh_agent.${o.index}`;
+  if (o.index === 0) o.env.push(`SSH_AUTH_SOCK=${target}`); // as BuildKit: the first ssh mount
+  const forward = forwardAgent(m, agent);
+  return [{ target, fill: (h) => forward.fill(h), drain: () => forward.drain() }];
 }
 
 async function secretFillers(m: SecretMount, req: MountRequest, env: string[], what: string): Promise<Filler[]> {

@@ -44,10 +44,10 @@ export function lastHistory(img: LayoutImage, n: number): string[] {
  * Run the executor bundle on any context directory (build() takes only fixture names). Async,
  * so servers in the test's own process (HTTP, git) keep answering while it runs.
  */
-export function buildContext(context: string, args: string[]): Promise<BuildResult> {
+export function buildContext(context: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<BuildResult> {
   const root = path.join(tempDir(), 'root');
   const child = spawn(process.execPath, [path.join(repoRoot, 'dist/executor.js'), '--root-dir', root, '--context', context, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: '--no-warnings' }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: '--no-warnings', ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';

@@ -3,8 +3,9 @@
 // an OCI layout; the layout's layers, config and history are read back, the file tree is
 // unpacked with umoci.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { testEnv, type TestEnv } from '../helpers/testenv.ts';
 import { build, tempDir } from './build-support.ts';
 import { buildContext, lastHistory, readLayout, unpackLayout } from './run-mount-support.ts';
@@ -113,5 +114,25 @@ describe('RUN --mount and heredocs', () => {
     const rootfs = unpackLayout(out, tempDir());
     expect(readFileSync(path.join(rootfs, 'from-image'), 'utf8')).toMatch(/^root:/);
     expect(readLayout(out).layers.flatMap((l) => l.entries).filter((e) => e.startsWith('img-etc'))).toEqual([]);
+  });
+
+  it('ssh: a socket forwarding to $SSH_AUTH_SOCK is there for the command only', async () => {
+    const ctx = tempDir();
+    const agentDir = tempDir();
+    const agent = net.createServer((c) => c.end());
+    await new Promise<void>((r) => agent.listen(path.join(agentDir, 'agent.sock'), r));
+    onTestFinished(() => new Promise<void>((r) => agent.close(() => r())));
+    writeFileSync(path.join(ctx, 'Dockerfile'), [
+      `FROM ${env.images.busybox.v2s2}`,
+      'RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "$SSH_AUTH_SOCK" > /ssh-sock && ls -l "$SSH_AUTH_SOCK" | cut -c1-10 > /ssh-mode',
+      '',
+    ].join('\n'));
+    const out = path.join(tempDir(), 'oci');
+    const r = await buildContext(ctx, ['--no-push', '--insecure-pull', '--oci-layout-path', out], { SSH_AUTH_SOCK: path.join(agentDir, 'agent.sock') });
+    expect(r.code, r.stderr).toBe(0);
+    const rootfs = unpackLayout(out, tempDir());
+    expect(readFileSync(path.join(rootfs, 'ssh-sock'), 'utf8')).toBe('/run/buildkit/ssh_agent.0\n');
+    expect(readFileSync(path.join(rootfs, 'ssh-mode'), 'utf8')).toBe('srw-------\n');
+    expect(readLayout(out).layers.flatMap((l) => l.entries).filter((e) => e.startsWith('run'))).toEqual([]);
   });
 });
