@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/log.ts';
 import type { IgnoreList } from './ignore-list.ts';
 import type { Mknod } from './mknod.ts';
 import { resolveDir } from './safe-path.ts';
-import { hostPath, isUnder, joinRel, type RootMode } from './workspace.ts';
+import { hostPath, isUnder, joinRel, parentRel, type RootMode } from './workspace.ts';
 import type { XattrOps, XattrStore } from './xattr.ts';
 
 export interface ExtractOptions {
@@ -38,7 +38,9 @@ export interface ExtractStats {
 export class Extraction {
   readonly opts: ExtractOptions;
   readonly root: string;
+  /** Paths this layer wrote, and the directories holding them (whiteouts hide only lower layers). */
   readonly written = new Set<string>();
+  readonly #holding = new Set<string>();
   readonly stats: ExtractStats = { entries: 0, bytes: 0, skipped: 0, xattrsRecorded: 0 };
   /** Directory mtimes to set when the layer is done; dropped when the directory is removed. */
   dirTimes: { rel: string; host: string; mtime: number }[] = [];
@@ -48,6 +50,16 @@ export class Extraction {
   constructor(opts: ExtractOptions) {
     this.opts = opts;
     this.root = opts.root;
+  }
+
+  markWritten(rel: string): void {
+    this.written.add(rel);
+    for (let p = parentRel(rel); p !== '/' && !this.#holding.has(p); p = parentRel(p)) this.#holding.add(p);
+  }
+
+  /** This layer wrote `rel` or something below it: a whiteout must not remove it. */
+  wrote(rel: string): boolean {
+    return this.written.has(rel) || this.#holding.has(rel);
   }
 
   what(entry: string): string {

@@ -111,6 +111,16 @@ describe('extractLayer', () => {
     expect(existsSync(join(root, 'e/untouched'))).toBe(true);
   });
 
+  test('an opaque whiteout keeps this layer\'s files even when their directories have no entry of their own', async () => {
+    const root = testdir();
+    await extract(root, [file('d/sub/old', 'o'), file('d/x', 'x')]);
+    await extract(root, [file('d/sub/new', 'n'), file('e/f/g', 'g'), wh('d/.wh..wh..opq'), wh('e/.wh.f')]);
+    expect(existsSync(join(root, 'd/sub/new'))).toBe(true);
+    expect(existsSync(join(root, 'd/sub/old'))).toBe(false);
+    expect(existsSync(join(root, 'd/x'))).toBe(false);
+    expect(existsSync(join(root, 'e/f/g'))).toBe(true);
+  });
+
   test('entries into ignored paths are skipped; whiteouts never delete them', async () => {
     const root = testdir();
     mkdirSync(join(root, 'var/run'), { recursive: true });

@@ -82,7 +82,7 @@ async function applyEntry(x: Extraction, entry: TarEntry, xattrOps: XattrOps | u
     }
   }
   if (!wrote) return;
-  x.written.add(target);
+  x.markWritten(target);
   if (h.xattrs !== undefined && h.type !== 'symlink' && h.type !== 'link') applyXattrs(x, target, h.xattrs, xattrOps);
 }
 
@@ -135,7 +135,7 @@ function applyWhiteout(x: Extraction, rel: string, entry: string): void {
   if (name === OPAQUE) return clearLower(x, dir.rel, entry);
   const target = joinRel(dir.rel, victim);
   if (x.opts.ignore.isIgnored(target)) return x.skip(entry, 'whiteout of ignored path');
-  if (x.written.has(target)) return; // a whiteout hides only lower layers (OCI layer.md)
+  if (x.wrote(target)) return; // a whiteout hides only lower layers (OCI layer.md)
   const st = x.lstat(target);
   if (st !== undefined) x.remove(target, st, entry);
 }
@@ -144,8 +144,8 @@ function clearLower(x: Extraction, dir: string, entry: string): void {
   for (const d of readdirSync(hostPath(x.root, dir), { withFileTypes: true })) {
     const child = joinRel(dir, d.name);
     if (x.opts.ignore.isIgnored(child)) continue;
-    if (x.written.has(child)) {
-      if (d.isDirectory()) clearLower(x, child, entry);
+    if (x.wrote(child)) {
+      if (d.isDirectory()) clearLower(x, child, entry); // keep it, but not its lower content
       continue;
     }
     const st = x.lstat(child);
