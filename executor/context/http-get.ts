@@ -3,7 +3,8 @@
 // redirects followed, the body checked against Content-Length so a cut download fails instead
 // of unpacking half a context. URLs in messages lose their user info and query (signed URLs
 // carry credentials there).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, EnvHttpProxyAgent, interceptors, request } from 'undici';
@@ -83,9 +84,12 @@ function createAgent(url: string, env: NodeJS.ProcessEnv): Dispatcher {
   });
 }
 
+/** Node's roots, then SSL_CERT_FILE (or the system bundle), SSL_CERT_DIR's files, NODE_EXTRA_CA_CERTS. */
 function caBundle(env: NodeJS.ProcessEnv): string[] {
   const out = [...rootCertificates];
-  for (const file of [env.SSL_CERT_FILE ?? SYSTEM_CA_BUNDLE, env.NODE_EXTRA_CA_CERTS]) {
+  const dirs = (env.SSL_CERT_DIR ?? '').split(':').filter((d) => d !== '');
+  const inDirs = dirs.flatMap((d) => listCerts(d));
+  for (const file of [env.SSL_CERT_FILE || SYSTEM_CA_BUNDLE, ...inDirs, env.NODE_EXTRA_CA_CERTS]) {
     if (file === undefined || file === '') continue;
     try {
       out.push(readFileSync(file, 'utf8'));
@@ -94,6 +98,14 @@ function caBundle(env: NodeJS.ProcessEnv): string[] {
     }
   }
   return out;
+}
+
+function listCerts(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((n) => /\.(crt|pem)$/.test(n)).map((n) => join(dir, n));
+  } catch {
+    return [];
+  }
 }
 
 async function readSome(body: Readable, max: number): Promise<string> {

@@ -2,7 +2,7 @@
 // certificate): CA bundles from SSL_CERT_FILE / NODE_EXTRA_CA_CERTS, redirects, a download cut
 // short, a large context unpacked with flat memory; and a git context over HTTPS with
 // --git insecure-skip-tls=true.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -82,9 +82,13 @@ async function fetchUrl(url: string, o: { env?: NodeJS.ProcessEnv; git?: Partial
 }
 
 describe('remote tarball contexts', () => {
-  it('verifies TLS with the CA from SSL_CERT_FILE or NODE_EXTRA_CA_CERTS, and refuses an unknown CA', async () => {
+  it('verifies TLS with the CA from SSL_CERT_FILE, SSL_CERT_DIR or NODE_EXTRA_CA_CERTS, and refuses an unknown CA', async () => {
     expect(readFileSync(join(await fetchUrl(`${secure.url}/ctx.tar.gz`, { env: { SSL_CERT_FILE: env.pki.caFile } }), 'hello.txt'), 'utf8')).toBe('over the network\n');
     expect(readFileSync(join(await fetchUrl(`${secure.url}/ctx.tar.gz`, { env: { NODE_EXTRA_CA_CERTS: env.pki.caFile } }), 'hello.txt'), 'utf8')).toBe('over the network\n');
+    const certDir = join(work, 'certs');
+    mkdirSync(certDir, { recursive: true });
+    copyFileSync(env.pki.caFile, join(certDir, 'test-ca.crt'));
+    expect(readFileSync(join(await fetchUrl(`${secure.url}/ctx.tar.gz`, { env: { SSL_CERT_DIR: `/nonexistent:${certDir}` } }), 'hello.txt'), 'utf8')).toBe('over the network\n');
     await expect(fetchUrl(`${secure.url}/ctx.tar.gz`)).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringMatching(/certificate/i) });
   });
 
