@@ -57,7 +57,10 @@ export function planEntries(opts: EntryPlanOptions): PlannedItem[] {
   return [...items.values()].sort((a, b) => comparePaths(a.rel, b.rel));
 }
 
-/** Component-wise order; within a directory the opaque marker comes first. */
+/**
+ * Component-wise order; within a directory the opaque marker comes first, then the other
+ * whiteouts, then everything else (OCI layer.md: whiteouts SHOULD precede their siblings).
+ */
 export function comparePaths(a: string, b: string): number {
   const x = a.split('/');
   const y = b.split('/');
@@ -65,11 +68,17 @@ export function comparePaths(a: string, b: string): number {
     const p = x[i] as string;
     const q = y[i] as string;
     if (p === q) continue;
-    if (p === OPAQUE_MARKER) return -1;
-    if (q === OPAQUE_MARKER) return 1;
+    const rp = rank(p);
+    const rq = rank(q);
+    if (rp !== rq) return rp - rq;
     return p < q ? -1 : 1;
   }
   return x.length - y.length;
+}
+
+function rank(name: string): number {
+  if (name === OPAQUE_MARKER) return 0;
+  return name.startsWith('.wh.') ? 1 : 2;
 }
 
 export interface HeaderOptions {

@@ -103,12 +103,13 @@ describe('writeLayer', () => {
     makeTree(a);
     mkdirSync(join(a, 'etc'));
     const out = join(testdir(), 'layer.tar');
-    await writeLayer({ root: a, paths: ['/usr/bin/su', '/tmp'], deletions: ['/usr/bin/gone', '/etc/shadow'], opaqueDirs: ['/tmp'], out, compression: 'none' });
+    writeFileSync(join(a, 'usr/bin/+plus'), '+');
+    await writeLayer({ root: a, paths: ['/usr/bin/su', '/tmp', '/usr/bin/+plus'], deletions: ['/usr/bin/gone', '/etc/shadow'], opaqueDirs: ['/tmp'], out, compression: 'none' });
     const names: string[] = [];
     for await (const e of readTar(createReadStream(out))) names.push(`${e.header.type} ${e.header.name}`);
     expect(names).toEqual([
       'directory etc/', 'file etc/.wh.shadow', 'directory tmp/', 'file tmp/.wh..wh..opq',
-      'directory usr/', 'directory usr/bin/', 'file usr/bin/.wh.gone', 'file usr/bin/su',
+      'directory usr/', 'directory usr/bin/', 'file usr/bin/.wh.gone', 'file usr/bin/+plus', 'file usr/bin/su',
     ]);
   });
 
