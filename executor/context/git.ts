@@ -102,9 +102,12 @@ export function gitEnv(remote: string, o: Pick<GitContextOptions, 'env' | 'git'>
   const auth = basicAuth(e);
   if (auth !== undefined) config.push([`http.${originOf(remote)}/.extraHeader`, `Authorization: Basic ${auth}`]);
   if (o.git.insecureSkipTls) config.push(['http.sslVerify', 'false']);
-  const pass = ['PATH', 'HOME', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'GIT_SSL_CAINFO', 'GIT_SSH_COMMAND', 'SSH_AUTH_SOCK'];
+  const pass = ['PATH', 'HOME', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'GIT_SSH_COMMAND', 'SSH_AUTH_SOCK'];
   const out: NodeJS.ProcessEnv = Object.fromEntries(pass.filter((k) => e[k] !== undefined).map((k) => [k, e[k]]));
   out.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+  // git's libcurl (GnuTLS on Debian) ignores OpenSSL's variables: hand the same CAs over
+  if (e.SSL_CERT_FILE && !e.GIT_SSL_CAINFO) out.GIT_SSL_CAINFO = e.SSL_CERT_FILE;
+  if (e.SSL_CERT_DIR && !e.GIT_SSL_CAPATH && !e.SSL_CERT_DIR.includes(':')) out.GIT_SSL_CAPATH = e.SSL_CERT_DIR;
   out.GIT_TERMINAL_PROMPT = '0';
   out.GIT_CONFIG_NOSYSTEM = '1';
   out.GIT_CONFIG_COUNT = String(config.length);

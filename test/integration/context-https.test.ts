@@ -131,5 +131,6 @@ describe('git over HTTPS', () => {
     await expect(fetchUrl(`${server.url}/r.git`)).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringMatching(/certificate|SSL/i) });
     expect(git(await fetchUrl(`${server.url}/r.git`, { git: { insecureSkipTls: true } }), 'log', '--format=%s')).toBe('empty');
     expect(git(await fetchUrl(`${server.url}/r.git`, { env: { GIT_SSL_CAINFO: env.pki.caFile } }), 'log', '--format=%s')).toBe('empty');
+    expect(git(await fetchUrl(`${server.url}/r.git`, { env: { SSL_CERT_FILE: env.pki.caFile } }), 'log', '--format=%s')).toBe('empty');
   });
 });
