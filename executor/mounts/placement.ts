@@ -42,13 +42,20 @@ export async function openSlot(root: string, target: string): Promise<SlotState>
   const clean = posix.normalize('/' + target);
   if (clean === '/') throw new KilnError('E_STEP', 'RUN --mount: the target cannot be "/"');
   const parentImage = posix.dirname(clean);
-  const anchorHost = await firstExisting(root, parentImage);
-  const anchorSt = await lstat(anchorHost);
+  let anchorHost = await firstExisting(root, parentImage);
+  let anchorSt = await lstat(anchorHost);
   const created = await mkdirInRoot(root, parentImage);
   const host = join(await resolveInRoot(root, parentImage), posix.basename(clean));
   const finalHost = (await lstat(host).catch(() => undefined))?.isSymbolicLink() === true ? await resolveInRoot(root, clean) : host;
   const rel = relOfHost(root, finalHost);
   if (rel === undefined || rel === '/') throw new KilnError('E_UNSAFE_PATH', `RUN --mount: target ${target} resolves outside the build root`);
+  if (finalHost !== host) {
+    // The target is a link: the slot sits where it leads, whose directory must exist.
+    anchorHost = dirname(finalHost);
+    const st = await lstat(anchorHost).catch(() => undefined);
+    if (st?.isDirectory() !== true) throw new KilnError('E_STEP', `RUN --mount: target ${target} is a link to ${rel}, whose directory does not exist`);
+    anchorSt = st;
+  }
   const createdHosts: string[] = [];
   for (const p of created) createdHosts.push(await resolveInRoot(root, p));
   const slot: SlotState = { root, target: clean, host: finalHost, rel, created: createdHosts, anchor: { host: anchorHost, atime: anchorSt.atimeMs / 1000, mtime: anchorSt.mtimeMs / 1000 } };

@@ -145,3 +145,21 @@ describe('prepareMounts when the command removes a directory above a mount', () 
     await again.release();
   });
 });
+
+describe('prepareMounts at a target that is a link', () => {
+  it('mounts where the link leads and leaves the link and its directory as they were', async () => {
+    const { root, settings } = setup();
+    const { symlinkSync } = await import('node:fs');
+    mkdirSync(join(root, 'opt'));
+    symlinkSync('/var/cache/app', join(root, 'opt/data'));
+    const ignore = new IgnoreList();
+    const before = takeSnapshot(root, ignore);
+    const p = await prepareMounts({ root, mounts: [cache('/opt/data')], settings, logger: silentLogger, what: 'RUN' });
+    expect(existsSync(join(root, 'var/cache/app/from-image'))).toBe(false);
+    const excl = await p.release();
+    expect(excl).toEqual({ mounted: ['/var/cache/app'], timesRestored: ['/var/cache'] });
+    const after = takeSnapshot(root, ignore);
+    expect(filterMountChanges(diffSnapshots(before, after), before, after, excl).changed).toEqual([]);
+    expect(lstatSync(join(root, 'opt/data')).isSymbolicLink()).toBe(true);
+  });
+});
