@@ -26,6 +26,7 @@ import type { RunIo } from './root/run.ts';
 import type { Workspace } from './root/workspace.ts';
 import { runStage, type StageOutput } from './run-stage.ts';
 import { createStageSources, saveStageRoot } from './stage-sources.ts';
+import { stageRootSteps, type StageRootStep } from './stage-roots.ts';
 import { layerCacheFor, registryOptionsForCache } from './layer-cache/index.ts';
 import { logSummary, type StepSummary } from './summary.ts';
 
@@ -109,9 +110,10 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
     dockerfile, stageRoots, workDir, logger,
     resolveImage: async (ref, p) => (await resolveExternal(ref, { ...baseContext, platform: p })).image,
   });
+  const roots = stageRootSteps(plan, target.mode);
   for (const [n, planned] of plan.stages.entries()) {
-    // The container mode builds every stage in "/"; the host mode gives each stage its own root.
-    const workspace = planned.final || target.mode === 'container' ? target : await stageWorkspace(workDir, planned.stage.index, options.root.kanikoDir);
+    const how = roots[n] as StageRootStep;
+    const workspace = how.inTarget ? target : await stageWorkspace(workDir, planned.stage.index, options.root.kanikoDir);
     if (workspace.mode === 'host') stageRoots.set(planned.stage.index, workspace.root);
     const { base, baseName } = await resolveBase(planned, results, { ...baseContext, platform: planned.platform });
     const ignore = createIgnoreList({
@@ -121,7 +123,7 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
       // …and so do the RUN --mount=type=cache directories (--cache-mount-dir), volume or not.
       extra: workspace.mode === 'container' ? [workDir, options.cache.mountDir] : [],
     });
-    if (workspace.mode === 'container' && n > 0) await cleanRoot(workspace.root, ignore, logger);
+    if (how.cleanBefore) await cleanRoot(workspace.root, ignore, logger);
     const out = await runStage({
       planned, base, baseName, buildArgs: plan.buildArgs, workspace, ignore, context,
       layers: {
@@ -145,7 +147,7 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
       fromRoot: (from) => fromRoot(from, planned.platform),
     });
     results.set(planned.stage.index, out);
-    if (workspace.mode === 'container' && !planned.final && plan.readers.has(planned.stage.index)) {
+    if (how.saveAfter) {
       stageRoots.set(planned.stage.index, await saveStageRoot(out.image, workDir, { index: planned.stage.index, logger }));
     }
     summaries.push({ name: stageName(planned), steps: out.steps });
