@@ -41,6 +41,16 @@ describe('archiveKind', () => {
     expect(await archiveKind(a)).toBe(kind);
   });
 
+  it('says undefined for a compressed file that holds no tar (Docker copies it as a file)', async () => {
+    const base = testdir();
+    writeFileSync(join(base, 'notes.txt'), 'just text, not a tar\n'.repeat(50));
+    for (const [cmd, ext] of [['gzip', 'gz'], ['bzip2', 'bz2'], ['xz', 'xz'], ['zstd', 'zst']]) {
+      const r = spawnSync(cmd as string, ['-k', '-q', '-f', join(base, 'notes.txt')], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(await archiveKind(join(base, `notes.txt.${ext}`))).toBeUndefined();
+    }
+  });
+
   it('says undefined for other files', async () => {
     const base = testdir();
     writeFileSync(join(base, 'x.tar.gz'), 'not an archive at all, even with that name'.repeat(20));

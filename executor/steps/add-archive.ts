@@ -11,7 +11,7 @@ import { chmod, lchown, lstat, mkdtemp, open, readdir, rename, rm, utimes } from
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { KilnError } from '../../shared/errors.ts';
+import { isKilnError, KilnError } from '../../shared/errors.ts';
 import { decompressStream } from '../../shared/image/index.ts';
 import type { Logger } from '../../shared/log.ts';
 import { extractLayer } from '../root/extract-layer.ts';
@@ -27,18 +27,44 @@ const MAGIC: [ArchiveKind, number[]][] = [
   ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
 ];
 
-/** The archive kind of a file from its first bytes; undefined when it is not one. */
+/**
+ * The archive kind of a file, undefined when it is not a tar archive: as Docker's
+ * IsArchivePath, a compressed file counts only when what it decompresses to starts with a tar
+ * header (a plain `x.gz` is copied, not extracted).
+ */
 export async function archiveKind(path: string): Promise<ArchiveKind | undefined> {
   const f = await open(path, 'r');
+  let kind: ArchiveKind | undefined;
   try {
     const b = Buffer.alloc(512);
     const { bytesRead } = await f.read(b, 0, 512, 0);
     const h = b.subarray(0, bytesRead);
-    for (const [kind, m] of MAGIC) if (m.every((v, k) => h[k] === v)) return kind;
-    return isTarHeader(h) ? 'tar' : undefined;
+    kind = MAGIC.find(([, m]) => m.every((v, k) => h[k] === v))?.[0];
+    if (kind === undefined) return isTarHeader(h) ? 'tar' : undefined;
   } finally {
     await f.close();
   }
+  return isTarHeader(await decompressedHead(path, kind)) ? kind : undefined;
+}
+
+/** The first 512 bytes `path` decompresses to (fewer when it is shorter or broken). */
+async function decompressedHead(path: string, kind: ArchiveKind): Promise<Buffer> {
+  const stream = tarStream(path, kind, 'ADD');
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const c of stream) {
+      chunks.push(c as Buffer);
+      length += (c as Buffer).length;
+      if (length >= 512) break;
+    }
+  } catch (e) {
+    if (isKilnError(e) && e.message.includes('needs the')) throw e; // no bzip2/xz program: say so
+    // otherwise not decompressible: not an archive
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, 512);
 }
 
 /** A POSIX/GNU tar header: the magic, or (old v7 tar) a valid header checksum. */
@@ -86,9 +112,16 @@ export async function extractArchive(o: ExtractArchiveOptions): Promise<string[]
 function tarStream(path: string, kind: ArchiveKind, what: string): Readable {
   const file = createReadStream(path);
   if (kind === 'tar') return file;
-  if (kind === 'gzip') return file.pipe(zlib.createGunzip());
-  if (kind === 'zstd') return file.pipe(decompressStream());
+  if (kind === 'gzip' || kind === 'zstd') {
+    const out = file.pipe(kind === 'gzip' ? zlib.createGunzip() : decompressStream());
+    out.once('close', () => file.destroy());
+    return out;
+  }
   const child = spawn(kind, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdout.once('close', () => {
+    file.destroy();
+    child.kill();
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   file.pipe(child.stdin);
