@@ -145,6 +145,7 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
       mounts,
       progress,
       fromRoot: (from) => fromRoot(from, planned.platform),
+      readLater: how.readLater,
     });
     results.set(planned.stage.index, out);
     if (how.saveAfter) {

@@ -50,6 +50,8 @@ export interface StageInput {
   progress?: Progress;
   /** COPY --from: the files of a stage or an external image (stage-sources.ts). */
   fromRoot?: FromRoot;
+  /** Later stages read this stage's root directory: its files must be on disk when it ends. */
+  readLater?: boolean;
 }
 
 export interface StageOutput {
@@ -78,7 +80,8 @@ export async function runStage(input: StageInput): Promise<StageOutput> {
   // The base's ONBUILD triggers run first, as Docker and BuildKit do; the image does not inherit them.
   const instructions = [...onbuildTriggers(baseConfig, input), ...planned.stage.instructions];
   const format = await formatOf(input);
-  const firstFs = instructions.find(needsRoot);
+  // A stage whose files a later stage reads (host mode: COPY --from, RUN --mount from=) is unpacked even without such a step.
+  const firstFs = instructions.find(needsRoot) ?? (input.readLater === true ? planned.stage.from : undefined);
   // With the layer cache the base is unpacked when a step first runs: hits need no files (kaniko).
   const deferRoot = input.layerCache !== undefined && firstFs !== undefined;
   if (firstFs !== undefined && !deferRoot) await unpackBase(input, firstFs);

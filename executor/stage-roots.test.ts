@@ -14,17 +14,17 @@ describe('stageRootSteps', () => {
   it('container mode: all stages in "/", cleaned between stages, stages read later saved, the target never saved', () => {
     expect(plan.stages.map((s) => s.stage.index)).toEqual([0, 1, 3]);
     expect(stageRootSteps(plan, 'container')).toEqual([
-      { index: 0, inTarget: true, cleanBefore: false, saveAfter: true },
-      { index: 1, inTarget: true, cleanBefore: true, saveAfter: true },
-      { index: 3, inTarget: true, cleanBefore: true, saveAfter: false },
+      { index: 0, inTarget: true, cleanBefore: false, saveAfter: true, readLater: false },
+      { index: 1, inTarget: true, cleanBefore: true, saveAfter: true, readLater: false },
+      { index: 3, inTarget: true, cleanBefore: true, saveAfter: false, readLater: false },
     ]);
   });
 
   it('host mode: a directory per stage, nothing cleaned or saved', () => {
     expect(stageRootSteps(plan, 'host')).toEqual([
-      { index: 0, inTarget: false, cleanBefore: false, saveAfter: false },
-      { index: 1, inTarget: false, cleanBefore: false, saveAfter: false },
-      { index: 3, inTarget: true, cleanBefore: false, saveAfter: false },
+      { index: 0, inTarget: false, cleanBefore: false, saveAfter: false, readLater: true },
+      { index: 1, inTarget: false, cleanBefore: false, saveAfter: false, readLater: true },
+      { index: 3, inTarget: true, cleanBefore: false, saveAfter: false, readLater: false },
     ]);
   });
 

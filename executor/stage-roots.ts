@@ -12,8 +12,10 @@ export interface StageRootStep {
   inTarget: boolean;
   /** Empty the root before extracting this stage's base. */
   cleanBefore: boolean;
-  /** Keep this stage's files for later readers once it is built. */
+  /** Keep this stage's files for later readers once it is built (container mode: from its image). */
   saveAfter: boolean;
+  /** Host mode: later stages read this stage's own root, so its base is unpacked whatever its steps. */
+  readLater: boolean;
 }
 
 export function stageRootSteps(plan: Pick<Plan, 'stages' | 'readers'>, mode: RootMode): StageRootStep[] {
@@ -24,6 +26,7 @@ export function stageRootSteps(plan: Pick<Plan, 'stages' | 'readers'>, mode: Roo
       inTarget: p.final || container,
       cleanBefore: container && n > 0,
       saveAfter: container && !p.final && plan.readers.has(p.stage.index),
+      readLater: !container && plan.readers.has(p.stage.index),
     };
   });
 }

@@ -50,7 +50,8 @@ describe('multi-stage builds', () => {
     expect(readFileSync(path.join(ctx, 'canary.txt'), 'utf8')).toBe('canary\n');
 
     const rootfs = unpack(ref);
-    expect(readdirSync(rootfs).sort()).toEqual(['chowned', 'copied', 'ext', 'single']);
+    expect(readdirSync(rootfs).sort()).toEqual(['chowned', 'copied', 'ext', 'plain-passwd', 'single']);
+    expect(readFileSync(`${rootfs}/plain-passwd`, 'utf8')).toMatch(/^root:/); // a stage without file steps is still unpacked for its readers
     const art = statSync(`${rootfs}/copied/art`);
     expect(stat3(`${rootfs}/copied/art`)).toEqual([12, 34, 0o4750]);
     expect(art.mtimeMs / 1000).toBe(epoch('2001-02-03T04:05:06Z'));
@@ -71,7 +72,8 @@ describe('multi-stage builds', () => {
       'COPY /out /copied/ # buildkit',
       'COPY /out/art /single # buildkit',
       'COPY /out/sub /chowned # buildkit',
-      `COPY /bin/busybox /ext/busybox # buildkit`,
+      'COPY /bin/busybox /ext/busybox # buildkit',
+      'COPY /etc/passwd /plain-passwd # buildkit',
     ]);
   });
 
