@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what Kiln's tests need on Debian 12: the registry, busybox, skopeo, umoci, mmdebstrap,
-# htpasswd, openssl, git (apt-get, only what is missing), then the npm dependencies.
+# htpasswd, openssl, git, dpkg-dev and gpg (apt-get, only what is missing), then the npm dependencies.
 # Idempotent: when everything is present it runs no apt-get at all and takes about a second.
 #
 #   scripts/install-deps.sh            apt packages + npm ci (npm install when there is no lockfile)
@@ -28,6 +28,10 @@ packages=(
   apache2-utils     # htpasswd -B for the TLS registry
   openssl           # the test CA and certificates
   git               # ADD of git URLs, tests
+  dpkg-dev          # dpkg-scanpackages: the local apt repository (scripts/testenv/apt-repo.ts)
+  gpg               # signing that repository with a throwaway key
+  gpg-agent         # gpg needs it for the secret key
+  gpgconf           # stopping that agent
   ca-certificates
 )
 

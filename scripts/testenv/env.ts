@@ -1,9 +1,10 @@
-// Start the whole test environment: three registries, the token issuer, the base images.
+// Start the whole test environment: three registries, the token issuer, the base images, a local apt repository.
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTokenServer, type TokenServer } from '../../test/helpers/token-server.ts';
+import { startAptRepo, type RunningAptRepo } from './apt-repo.ts';
 import { ensureLayout, imagesSchema, pushBase } from './images/base-images.ts';
 import { copyToRegistry } from './images/push.ts';
 import { DEFAULT_CACHE_DIR, ENV_SCHEMA_VERSION } from './paths.ts';
@@ -108,6 +109,7 @@ interface Parts {
   password: string;
   servers: Servers;
   pushed: Awaited<ReturnType<typeof pushImages>>;
+  apt: RunningAptRepo;
 }
 
 function describeEnv(p: Parts): TestEnv {
@@ -136,6 +138,7 @@ function describeEnv(p: Parts): TestEnv {
     },
     images: pushed.images,
     layouts: pushed.layouts,
+    aptRepo: p.apt.info,
     workDir: p.workDir,
     pids: { registries: [servers.plain.pgid, servers.tls.pgid, servers.token.pgid], owner: process.pid },
   };
@@ -149,16 +152,20 @@ async function startInDir(workDir: string, opts: StartTestEnvOptions, log: (l: s
   mkdirSync(certDir);
   copyFileSync(pki.ca.certFile, join(certDir, 'ca.crt'));
   const servers = await startServers(workDir, pki, password);
+  const aptStarting = startAptRepo(join(workDir, 'apt-repo'));
+  aptStarting.catch(() => undefined); // awaited below; stop() must not wait on an unhandled rejection
   const stop = async (): Promise<void> => {
-    await Promise.all([servers.plain.stop(), servers.tls.stop(), servers.token.stop(), servers.tokenServer.stop()]);
+    const apt = await aptStarting.catch(() => undefined);
+    await Promise.all([servers.plain.stop(), servers.tls.stop(), servers.token.stop(), servers.tokenServer.stop(), apt?.stop()]);
     rmSync(workDir, { recursive: true, force: true });
   };
   try {
     log(`registries up in ${Date.now() - t0} ms`);
     const dockerConfigDir = join(workDir, 'docker');
     writeDockerConfig(dockerConfigDir, [servers.tls.host, servers.token.host], password);
-    const pushed = await pushImages(servers, opts.cacheDir ?? DEFAULT_CACHE_DIR, certDir, password, log);
-    const env = describeEnv({ workDir, pki, certDir, dockerConfigDir, password, servers, pushed });
+    const [pushed, apt] = await Promise.all([pushImages(servers, opts.cacheDir ?? DEFAULT_CACHE_DIR, certDir, password, log), aptStarting]);
+    log(`apt repository at ${apt.info.url}`);
+    const env = describeEnv({ workDir, pki, certDir, dockerConfigDir, password, servers, pushed, apt });
     const file = join(workDir, 'testenv.json');
     writeFileSync(file, JSON.stringify(env, null, 2));
     log(`test environment ready in ${Date.now() - t0} ms: ${file}`);

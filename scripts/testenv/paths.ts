@@ -6,4 +6,4 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 export const DEFAULT_CACHE_DIR = join(REPO_ROOT, '.testenv', 'cache');
 
 /** Bump when TestEnv's shape or what the setup provides changes (with the image keys, it forms TestEnv.schema). */
-export const ENV_SCHEMA_VERSION = 5;
+export const ENV_SCHEMA_VERSION = 6;

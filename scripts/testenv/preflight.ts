@@ -10,6 +10,11 @@ export const REQUIRED_TOOLS: Record<string, string> = {
   htpasswd: 'apache2-utils',
   openssl: 'openssl',
   tar: 'tar',
+  'dpkg-deb': 'dpkg',
+  'dpkg-scanpackages': 'dpkg-dev',
+  gpg: 'gpg',
+  'gpg-agent': 'gpg-agent',
+  gpgconf: 'gpgconf',
 };
 
 export function missingTools(tools: Record<string, string> = REQUIRED_TOOLS): string[] {

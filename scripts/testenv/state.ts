@@ -30,6 +30,7 @@ export async function isLiveEnv(file: string): Promise<boolean> {
     probe(`https://${env.tls.host}/v2/`, { ca }),
     probe(`https://${env.token.host}/v2/`, { ca }),
     probe(env.token.realm, { ca }),
+    probe(`${env.aptRepo.url}InRelease`),
   ]);
   return answers.every((s) => s !== undefined);
 }

@@ -26,6 +26,28 @@ export interface AuthRegistry {
   busybox: string;
 }
 
+/**
+ * A signed flat Debian repository on 127.0.0.1 (scripts/testenv/apt-repo.ts), so builds on the
+ * Debian base run `apt-get update` / `apt-get install` without a public mirror:
+ *   deb [signed-by=/usr/share/keyrings/kiln-test.gpg] ${url} ./
+ */
+export interface AptRepo {
+  /** `http://127.0.0.1:PORT/` */
+  url: string;
+  port: number;
+  /** The served directory: Packages, Packages.gz, Release, InRelease, Release.gpg, the .debs, the keyring. */
+  dir: string;
+  /** Binary OpenPGP keyring (for `signed-by`) with the throwaway key that signed InRelease and Release.gpg. */
+  keyFile: string;
+  /** The keyring as one line of base64, e.g. for `--build-arg` then `echo "$KEY" | base64 -d > …`. */
+  keyBase64: string;
+  /** One `METHOD PATH STATUS` line per request the server answered. */
+  accessLog: string;
+  /** What the repository holds; `kiln-hello` installs /usr/bin/kiln-hello, which prints `helloOutput`. */
+  packages: Array<{ name: string; version: string; architecture: string; depends?: string; files: string[] }>;
+  helloOutput: string;
+}
+
 export interface TestEnv {
   /** Changes whenever the shape or the images change; a live environment of another schema is not reused. */
   schema: string;
@@ -50,8 +72,10 @@ export interface TestEnv {
    * and `<name>-multi` (the index), e.g. `oci:${layouts.busybox}:busybox` for skopeo.
    */
   layouts: { busybox: string; debian: string };
+  /** Local apt repository for builds on the Debian base (no public mirror in tests). */
+  aptRepo: AptRepo;
   /** The environment's temp dir (registry data, logs). Tests make their own temp dirs. */
   workDir: string;
-  /** Process-group ids of the registries and of the process hosting the token server. */
+  /** Process-group ids of the registries and of the process hosting the token server and the apt repository. */
   pids: { registries: number[]; owner: number };
 }

@@ -232,12 +232,45 @@ describe('executor build safety', () => {
 });
 
 describe('executor build (Debian base)', () => {
-  it('runs apt-get update (network to deb.debian.org through the host resolv.conf)', () => {
+  // apt talks only to the test environment's signed repository on 127.0.0.1 (RUN in host mode
+  // shares the host's network namespace), never to a public mirror.
+  const aptArgs = (key: string): string[] => ['--build-arg', `APT_PORT=${env.aptRepo.port}`, '--build-arg', `APT_KEY=${key}`];
+
+  it('apt-get update and install from the loopback repository: the package, its dependency and the dpkg status are in the image', () => {
     const ref = dest('debian');
-    const r = build('debian-apt', flags(env.images.debian.v2s2, ref), { timeoutMs: 280_000 });
+    const r = build('debian-apt', [...flags(env.images.debian.v2s2, ref), ...aptArgs(env.aptRepo.keyBase64)], { timeoutMs: 280_000 });
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(Number(r.stdout.trim().split('\n').at(-1))).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/Get:\d+ http:\/\/127\.0\.0\.1:\d+ \.\/ InRelease/);
+    expect(r.stdout).toContain('Setting up kiln-hello (1.0)');
+
+    const rootfs = unpack(ref);
+    expect(readFileSync(`${rootfs}/out.txt`, 'utf8')).toBe(`${env.aptRepo.helloOutput}\n`);
+    const hello = lstatSync(`${rootfs}/usr/bin/kiln-hello`);
+    expect([hello.isFile(), hello.mode & 0o7777, hello.uid]).toEqual([true, 0o755, 0]);
+    expect(existsSync(`${rootfs}/usr/share/kiln-hello/greeting`)).toBe(true);
+    const status = readFileSync(`${rootfs}/var/lib/dpkg/status`, 'utf8').split('\n\n');
+    for (const name of ['kiln-hello', 'kiln-hello-data']) {
+      const entry = status.find((e) => e.startsWith(`Package: ${name}\n`));
+      expect(entry, name).toContain('Status: install ok installed');
+      expect(entry, name).toContain('Version: 1.0');
+    }
+    expect(readFileSync(`${rootfs}/var/lib/dpkg/info/kiln-hello.list`, 'utf8')).toContain('/usr/bin/kiln-hello\n');
+
+    const served = readFileSync(env.aptRepo.accessLog, 'utf8');
+    expect(served).toMatch(/^GET \S*\/InRelease 200$/m);
+    expect(served).toMatch(/^GET \S*\/kiln-hello_1\.0_all\.deb 200$/m);
     const cfg = inspectConfig(ref);
-    expect(cfg.history.at(-1).created_by).toBe('RUN /bin/sh -c apt-get update && ls /var/lib/apt/lists | grep -c Packages # buildkit');
+    expect(cfg.history.at(-1).created_by).toMatch(/^RUN \|2 APT_PORT=\d+ APT_KEY=\S+ \/bin\/sh -c .*apt-get update .*apt-get install -y --no-install-recommends kiln-hello/);
+  }, 300_000);
+
+  it('apt refuses the repository when the key in signed-by is not the one that signed it', () => {
+    // A real key, but not the one that signed: Debian's bookworm release key, from the host.
+    const other = readFileSync('/usr/share/keyrings/debian-archive-bookworm-stable.gpg').toString('base64');
+    const r = build('debian-apt', ['--build-arg', `BASE=${env.images.debian.v2s2}`, '--no-push', '--insecure-pull', ...aptArgs(other)], {
+      timeoutMs: 280_000,
+    });
+    expect(r.code, r.stderr).toBe(100); // apt-get's exit code, passed on by the failed RUN
+    expect(r.stdout + r.stderr).toMatch(/NO_PUBKEY|not signed|signatures couldn't be verified/);
+    expect(r.stdout + r.stderr).not.toContain('Setting up kiln-hello');
   }, 300_000);
 });
