@@ -40,6 +40,8 @@ describe('createPlan', () => {
     const p = plan('FROM --platform=$BUILDPLATFORM img-$TARGETARCH AS b\nFROM img\n', { platform: arm });
     expect(p.stages.map((s) => s.base)).toEqual([{ kind: 'image', ref: 'img-arm64' }, { kind: 'image', ref: 'img' }]);
     expect(p.stages.map((s) => s.platform)).toEqual([amd64, arm]);
+    const q = plan('FROM --platform=$BUILDPLATFORM img AS b\nFROM b\n', { platform: arm });
+    expect(q.stages.map((s) => s.platform)).toEqual([amd64, amd64]); // a stage on a stage keeps its platform
     expect(p.global.values.get('TARGETPLATFORM')).toBe('linux/arm64/v8');
     expect(() => plan('FROM --platform=linux/a/b/c img\n')).toThrow(/Dockerfile:1: FROM --platform=linux\/a\/b\/c/);
   });

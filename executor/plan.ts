@@ -61,9 +61,16 @@ export function createPlan(dockerfile: Dockerfile, options: PlanOptions): Plan {
   for (const i of order) {
     for (const d of deps[i] ?? []) if (d.via !== 'FROM') readers.set(d.index, [...new Set([...(readers.get(d.index) ?? []), i])]);
   }
+  // Built in dependency order, a stage on another stage inherits its platform (BuildKit).
+  const stagePlatforms = new Map<number, Platform>();
+  const stages = order.map((i) => {
+    const p = planStage(dockerfile, dockerfile.stages[i] as Stage, { global, platform: options.platform, final: i === target, platforms: stagePlatforms });
+    stagePlatforms.set(i, p.platform);
+    return p;
+  });
   return {
     dockerfile,
-    stages: order.map((i) => planStage(dockerfile, dockerfile.stages[i] as Stage, { global, platform: options.platform, final: i === target })),
+    stages,
     buildArgs,
     platform: options.platform,
     global,
@@ -90,7 +97,15 @@ function buildOrder(df: Dockerfile, deps: ReturnType<typeof stageDependencies>, 
   return order;
 }
 
-function planStage(df: Dockerfile, stage: Stage, s: { global: GlobalScope; platform: Platform; final: boolean }): PlannedStage {
+interface StageInputs {
+  global: GlobalScope;
+  platform: Platform;
+  final: boolean;
+  /** Platforms of the stages planned so far. */
+  platforms: ReadonlyMap<number, Platform>;
+}
+
+function planStage(df: Dockerfile, stage: Stage, s: StageInputs): PlannedStage {
   const loc = { file: df.file, start: stage.from.loc.start, end: stage.from.loc.end };
   const from = expandFrom(stage.from, s.global);
   if (from.image === '') throw new DockerfileError('E_DOCKERFILE', `FROM ${stage.from.image}: the base image name is empty`, loc);
@@ -104,5 +119,6 @@ function planStage(df: Dockerfile, stage: Stage, s: { global: GlobalScope; platf
   }
   const ref = resolveStageRef(df, from.image, { before: stage.index });
   const base: StageBase = ref.kind === 'stage' ? { kind: 'stage', index: ref.index } : ref.kind === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: from.image };
+  if (ref.kind === 'stage') platform = s.platforms.get(ref.index) ?? platform;
   return { stage, base, platform, global: s.global, final: s.final };
 }
