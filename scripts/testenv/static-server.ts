@@ -1,7 +1,7 @@
 // A read-only static file server on 127.0.0.1 (node:http), hosted by the process that starts it:
 // it serves the test environment's local apt repository. GET and HEAD only; paths are resolved
 // (dot segments removed) and must stay inside the root; one line per request goes to logFile.
-import { appendFileSync, createReadStream, statSync } from 'node:fs';
+import { appendFileSync, createReadStream, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, sep } from 'node:path';
@@ -41,9 +41,11 @@ export function resolveUnder(root: string, urlPath: string): string | undefined 
   }
   if (pathname.includes('\0')) return undefined;
   const file = join(root, pathname);
-  if (file !== root && !file.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
   try {
-    return statSync(file).isFile() ? file : undefined;
+    const realRoot = realpathSync(root);
+    const real = realpathSync(file); // links are followed only to a file inside the root
+    if (!real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep)) return undefined;
+    return statSync(real).isFile() ? file : undefined;
   } catch {
     return undefined;
   }

@@ -13,7 +13,7 @@ import { startRegistry, type Registry, type StartRegistryOptions } from '../../s
 import type { TestEnv } from '../../scripts/testenv/types.ts';
 import { startTokenServer, type TokenServer } from './token-server.ts';
 
-export type { AuthRegistry, ImageRefs, TestEnv } from '../../scripts/testenv/types.ts';
+export type { AptRepo, AuthRegistry, ImageRefs, TestEnv } from '../../scripts/testenv/types.ts';
 export type { Registry, RegistryAuth, RegistryRequest, RegistryTls, StartRegistryOptions } from '../../scripts/testenv/registry.ts';
 export { startRegistry, freePort } from '../../scripts/testenv/registry.ts';
 export { startTokenServer, type TokenServer, type TokenServerOptions } from './token-server.ts';
