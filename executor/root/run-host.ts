@@ -30,6 +30,22 @@ if [ -n "$RESOLV" ]; then mount --bind "$RESOLV" "$R/etc/resolv.conf"; fi
 exec "$@"
 `;
 
+/** Run with exactly the variables of the env file (dash exports PWD on its own: unset it). */
+const LOAD_ENV = 'unset PWD; . "$1"; shift; exec "$@"';
+
+/** Names the shell can export; others (Docker allows `a.b=1`) stay on env's argv. */
+function isShellName(kv: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*=/.test(kv);
+}
+
+/** KEY=VALUE pairs as `export 'KEY=VALUE'` lines in a 0600 file of the run's private dir. */
+async function writeEnvFile(dir: string, env: readonly string[]): Promise<string> {
+  const file = join(dir, 'env');
+  const lines = env.map((kv) => `export '${kv.replace(/'/g, `'"'"'`)}'\n`);
+  await writeFile(file, lines.join(''), { mode: 0o600 });
+  return file;
+}
+
 /** What the run put into the root and must take out again. */
 interface Scaffold {
   createdDirs: string[];
@@ -50,7 +66,10 @@ export async function runOnHost(rootDir: string, spec: RunSpec, io: RunIo): Prom
       '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child',
       '/bin/sh', '-c', SETUP, 'kiln-run', rootDir, scaffold.resolvCopy ?? '', spec.network,
       'setpriv', `--regid=${spec.user.gid}`, `--groups=${groups.join(',')}`, '--',
-      'env', '-i', '--', ...spec.env,
+      // The environment comes from a private file, never argv: argv is world-readable in
+      // /proc/PID/cmdline for the whole command (RUN --mount=type=secret,env= values).
+      'env', '-i', '/bin/sh', '-c', LOAD_ENV, 'kiln-env', await writeEnvFile(scaffold.tmp, spec.env.filter(isShellName)),
+      ...(spec.env.some((kv) => !isShellName(kv)) ? ['env', '--', ...spec.env.filter((kv) => !isShellName(kv))] : []),
       'unshare', `--root=${rootDir}`, `--wd=${spec.workdir}`, `--setuid=${spec.user.uid}`, '--', ...spec.argv,
     ];
     const child = spawn('unshare', argv, {

@@ -2,7 +2,7 @@
 // end to end: dist/executor.js builds test/fixtures/build/run-mounts on the busybox base into
 // an OCI layout; the layout's layers, config and history are read back, the file tree is
 // unpacked with umoci.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -134,5 +134,36 @@ describe('RUN --mount and heredocs', () => {
     expect(readFileSync(path.join(rootfs, 'ssh-sock'), 'utf8')).toBe('/run/buildkit/ssh_agent.0\n');
     expect(readFileSync(path.join(rootfs, 'ssh-mode'), 'utf8')).toBe('srw-------\n');
     expect(readLayout(out).layers.flatMap((l) => l.entries).filter((e) => e.startsWith('run'))).toEqual([]);
+  });
+
+  it('an env= secret never shows in any process command line while the RUN runs', async () => {
+    const ctx = tempDir();
+    const value = `argv-leak-${process.pid}-${Date.now()}`;
+    writeFileSync(path.join(ctx, 'Dockerfile'), [
+      `FROM ${env.images.busybox.v2s2}`,
+      'RUN --mount=type=secret,id=tok,env=TOK sh -c \'[ "$TOK" = "$(cat /run/secrets/tok 2>/dev/null || echo "$TOK")" ] && sleep 3\'',
+      '',
+    ].join('\n'));
+    const running = buildContext(ctx, ['--no-push', '--insecure-pull', '--secret', 'id=tok,env=KILN_TEST_TOK'], { KILN_TEST_TOK: value });
+    const seen: string[] = [];
+    const started = Date.now();
+    let done = false;
+    void running.then(() => (done = true));
+    while (!done && Date.now() - started < 60_000) {
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        const cmd = (() => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+          } catch {
+            return '';
+          }
+        })();
+        if (cmd.includes(value) && !cmd.includes('vitest')) seen.push(cmd.replace(/\0/g, ' ').slice(0, 200));
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    expect(seen).toEqual([]);
   });
 });
