@@ -2,6 +2,7 @@
 // shows these): steps that produce a filesystem change through LLB get ` # buildkit`, the
 // metadata-only steps are printed with Go's %v / %q formatting of their values.
 import { runCommandLine, type Instruction, type KeyValue } from '../../shared/dockerfile/index.ts';
+import { redactUrl } from '../../shared/errors.ts';
 import { goQuoteList } from './go-format.ts';
 
 export interface CreatedByContext {
@@ -23,7 +24,8 @@ export function createdBy(instr: Instruction, ctx: CreatedByContext): string {
     }
     case 'COPY':
     case 'ADD':
-      return `${instr.kind} ${[...instr.sources, ...instr.inline.map((s) => `<<${s.path}`), instr.dest].join(' ')}${BUILDKIT}`;
+      // URL credentials (ADD https://user:pw@host/…) never reach the history.
+      return `${instr.kind} ${[...instr.sources.map(redactUrl), ...instr.inline.map((s) => `<<${s.path}`), instr.dest].join(' ')}${BUILDKIT}`;
     case 'CMD':
     case 'ENTRYPOINT': {
       const args = instr.command.form === 'shell' ? [...ctx.shell, instr.command.command] : instr.command.args;

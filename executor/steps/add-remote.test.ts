@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isGitSource, parseGitSource } from './add-git.ts';
-import { displayUrl, fileName, isRemoteUrl, parseChecksum } from './add-remote.ts';
+import { displayUrl, fileName, isRemoteUrl, parseChecksum, splitCredentials } from './add-remote.ts';
 
 describe('ADD source helpers', () => {
   it('names a download from Content-Disposition, else the URL path, else "download"', () => {
@@ -9,6 +9,11 @@ describe('ADD source helpers', () => {
     expect(fileName('http://127.0.0.1/dl', "attachment; filename*=UTF-8''caf%C3%A9.txt")).toBe('café.txt');
     expect(fileName('http://127.0.0.1/', undefined)).toBe('download');
     expect(fileName('http://127.0.0.1/x/%2E%2E', 'attachment; filename="../../etc/passwd"')).toBe('passwd');
+  });
+
+  it('turns user info into a Basic header and takes it out of the URL', () => {
+    expect(splitCredentials('https://u:p%40ss@127.0.0.1/f?x=1')).toEqual({ target: 'https://127.0.0.1/f?x=1', authorization: `Basic ${Buffer.from('u:p@ss').toString('base64')}` });
+    expect(splitCredentials('https://127.0.0.1/f')).toEqual({ target: 'https://127.0.0.1/f' });
   });
 
   it('hides user info and query strings in messages', () => {

@@ -36,9 +36,10 @@ export async function download(url: string, options: { checksum?: string; what: 
   const agent = new EnvHttpProxyAgent({ connect: { timeout: 30_000 } }); // HTTP(S)_PROXY, NO_PROXY as kaniko users expect
   const shown = displayUrl(url);
   try {
-    const res = await request(url, {
+    const { target, authorization } = splitCredentials(url);
+    const res = await request(target, {
       dispatcher: agent.compose(interceptors.redirect({ maxRedirections: 10 })),
-      headers: { 'user-agent': 'kiln' },
+      headers: { 'user-agent': 'kiln', ...(authorization !== undefined ? { authorization } : {}) },
     }).catch((e: unknown) => {
       throw new KilnError('E_STEP', `${options.what}: downloading ${shown}: ${(e as Error).message}`, { cause: e });
     });
@@ -68,6 +69,21 @@ export async function download(url: string, options: { checksum?: string; what: 
   } finally {
     await agent.close().catch(() => undefined);
   }
+}
+
+/** `https://user:pw@host/x` → the URL without them and a Basic header (as Go's http client). */
+export function splitCredentials(url: string): { target: string; authorization?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { target: url };
+  }
+  if (u.username === '' && u.password === '') return { target: url };
+  const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+  u.username = '';
+  u.password = '';
+  return { target: u.toString(), authorization: `Basic ${Buffer.from(pair).toString('base64')}` };
 }
 
 function header(v: string | string[] | undefined): string | undefined {

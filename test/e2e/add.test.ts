@@ -26,7 +26,11 @@ let gitDir = '';
 beforeAll(async () => {
   env = testEnv();
   server = http.createServer((req, res) => {
-    if (req.url === '/files/tool.txt') {
+    if (req.url === '/private/tool.txt') {
+      const ok = req.headers.authorization === `Basic ${Buffer.from('user:pa:ss').toString('base64')}`;
+      res.writeHead(ok ? 200 : 401);
+      res.end(ok ? 'private\n' : 'no');
+    } else if (req.url === '/files/tool.txt') {
       res.writeHead(200, { 'last-modified': LAST_MODIFIED, 'content-type': 'text/plain' });
       res.end(BODY);
     } else {
@@ -92,8 +96,9 @@ describe('ADD', () => {
     const ctx = context();
     const out = path.join(tempDir(), 'oci');
     const sum = createHash('sha256').update(BODY).digest('hex');
-    const r = await buildContext(ctx, [...common(out, 'Dockerfile'), '--build-arg', `SUM=sha256:${sum}`, '--build-arg', `GIT=${gitUrl}`]);
+    const r = await buildContext(ctx, [...common(out, 'Dockerfile'), '--build-arg', `SUM=sha256:${sum}`, '--build-arg', `GIT=${gitUrl}`, '--build-arg', `PRIVATE=${base.replace('http://', 'http://user:pa%3Ass@')}/private/tool.txt`]);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('pa%3Ass');
     const rootfs = unpackLayout(out, tempDir());
     const at = (p: string): string => path.join(rootfs, p);
     // archives: extracted with their owners and modes; --unpack=false keeps the file
@@ -113,7 +118,10 @@ describe('ADD', () => {
     expect(existsSync(at('src/root.txt'))).toBe(false);
     expect(readFileSync(at('src-git/readme.txt'), 'utf8')).toBe('from git\n');
     expect(readFileSync(at('from-heredoc.txt'), 'utf8')).toBe('added by heredoc\n');
+    expect(readFileSync(at('downloads/private.txt'), 'utf8')).toBe('private\n');
     const img = readLayout(out);
+    expect(img.rawConfig).not.toContain('pa%3Ass');
+    expect(img.rawConfig).toContain('ADD http://***@127.0.0.1:');
     expect(lastHistory(img, 1)).toEqual(['ADD <<EOF /from-heredoc.txt # buildkit']);
   });
 
@@ -125,6 +133,10 @@ describe('ADD', () => {
     const missing = await buildContext(ctx, [...common(path.join(tempDir(), 'oci'), 'Dockerfile.missing'), '--build-arg', `URL=${base}/nothing/here.txt`]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/downloading http:\/\/127\.0\.0\.1:\d+\/nothing\/here\.txt: HTTP status 404/);
+    const denied = await buildContext(ctx, [...common(path.join(tempDir(), 'oci'), 'Dockerfile.missing'), '--build-arg', `URL=${base.replace('http://', 'http://user:wrong-pw@')}/private/tool.txt`]);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toMatch(/downloading http:\/\/\*\*\*@127\.0\.0\.1:\d+\/private\/tool\.txt: HTTP status 401/);
+    expect(denied.stderr.split('\n').filter((l) => !l.includes('build-arg') && l.includes('wrong-pw'))).toEqual([]);
     const gitsum = await buildContext(ctx, [...common(path.join(tempDir(), 'oci'), 'Dockerfile.gitsum'), '--build-arg', `GIT=${gitUrl}`]);
     expect(gitsum.code).not.toBe(0);
     expect(gitsum.stderr).toMatch(/git:\/\/127\.0\.0\.1:\d+\/repo\.git#main is commit [0-9a-f]{40}, not the --checksum 0123456789abcdef0123456789abcdef01234567/);
