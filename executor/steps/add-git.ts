@@ -7,6 +7,7 @@ import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { KilnError, redactUrl } from '../../shared/errors.ts';
+import { splitCredentials } from './add-remote.ts';
 
 export interface GitSource {
   remote: string;
@@ -43,10 +44,14 @@ export async function gitCheckout(src: GitSource, options: { keepGitDir: boolean
   const dir = await mkdtemp(join(tmpdir(), 'kiln-git-'));
   const repo = join(dir, 'repo');
   const shown = redactUrl(src.remote);
-  const git = (args: string[]): Promise<string> => runGit(args, { cwd: repo, what: `${options.what}: git ${args[0]} ${shown}` });
+  // Credentials in an https URL go to git as an extra header through the environment: never in
+  // a command line (ps) nor in .git/config (--keep-git-dir would put that in the image).
+  const { target: remote, authorization } = /^https?:/i.test(src.remote) ? splitCredentials(src.remote) : { target: src.remote, authorization: undefined };
+  const extra: Record<string, string> = authorization !== undefined ? { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: ${authorization}` } : {};
+  const git = (args: string[]): Promise<string> => runGit(args, { cwd: repo, what: `${options.what}: git ${args[0]} ${shown}`, env: extra });
   try {
     await runGit(['init', '-q', repo], { cwd: dir, what: `${options.what}: git init` });
-    await git(['remote', 'add', 'origin', src.remote]);
+    await git(['remote', 'add', 'origin', remote]);
     const ref = src.ref ?? 'HEAD';
     try {
       await git(['fetch', '-q', '--depth=1', '--no-tags', 'origin', ref]);
@@ -72,12 +77,12 @@ export async function gitCheckout(src: GitSource, options: { keepGitDir: boolean
   }
 }
 
-function runGit(args: string[], o: { cwd: string; what: string }): Promise<string> {
+function runGit(args: string[], o: { cwd: string; what: string; env?: Record<string, string> }): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
       cwd: o.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', ...(process.env.SSH_AUTH_SOCK ? { SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK } : {}) },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', ...(process.env.SSH_AUTH_SOCK ? { SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK } : {}), ...o.env },
     });
     let out = '';
     let err = '';

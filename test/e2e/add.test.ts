@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, testEnv, type TestEnv } from '../helpers/testenv.ts';
 import { fixtures, sh, tempDir } from './build-support.ts';
+import { startGitHttp, type Server } from './context-servers.ts';
 import { buildContext, lastHistory, readLayout, unpackLayout } from './run-mount-support.ts';
 
 const BODY = 'downloaded over http\n';
@@ -22,6 +23,7 @@ let base = '';
 let daemon: ChildProcess | undefined;
 let gitUrl = '';
 let gitDir = '';
+let gitHttp: Server | undefined;
 
 beforeAll(async () => {
   env = testEnv();
@@ -41,10 +43,12 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   gitUrl = await startGitDaemon();
+  gitHttp = await startGitHttp(gitDir, { username: 'u', password: 'git-s3cret' });
 });
 
 afterAll(async () => {
   daemon?.kill('SIGTERM');
+  await gitHttp?.stop();
   if (gitDir !== '') rmSync(gitDir, { recursive: true, force: true });
   await new Promise<void>((r) => server.close(() => r()));
 });
@@ -96,7 +100,8 @@ describe('ADD', () => {
     const ctx = context();
     const out = path.join(tempDir(), 'oci');
     const sum = createHash('sha256').update(BODY).digest('hex');
-    const r = await buildContext(ctx, [...common(out, 'Dockerfile'), '--build-arg', `SUM=sha256:${sum}`, '--build-arg', `GIT=${gitUrl}`, '--build-arg', `PRIVATE=${base.replace('http://', 'http://user:pa%3Ass@')}/private/tool.txt`]);
+    const r = await buildContext(ctx, [...common(out, 'Dockerfile'), '--build-arg', `SUM=sha256:${sum}`, '--build-arg', `GIT=${gitUrl}`, '--build-arg', `PRIVATE=${base.replace('http://', 'http://user:pa%3Ass@')}/private/tool.txt`,
+      '--build-arg', `GITHTTP=${gitHttp!.url.replace('http://', 'http://u:git-s3cret@')}/git/repo.git#main:sub`]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('pa%3Ass');
     const rootfs = unpackLayout(out, tempDir());
@@ -118,9 +123,14 @@ describe('ADD', () => {
     expect(existsSync(at('src/root.txt'))).toBe(false);
     expect(readFileSync(at('src-git/readme.txt'), 'utf8')).toBe('from git\n');
     expect(readFileSync(at('from-heredoc.txt'), 'utf8')).toBe('added by heredoc\n');
+    // git over smart HTTP with credentials: they reach the server, not .git/config or the history
+    expect(readFileSync(at('src-http/readme.txt'), 'utf8')).toBe('from git\n');
+    expect(gitHttp!.requests.some((q) => q.headers.authorization !== undefined)).toBe(true);
     expect(readFileSync(at('downloads/private.txt'), 'utf8')).toBe('private\n');
     const img = readLayout(out);
     expect(img.rawConfig).not.toContain('pa%3Ass');
+    expect(img.rawConfig).not.toContain('git-s3cret');
+    for (const l of img.layers) expect(l.bytes.includes('git-s3cret')).toBe(false);
     expect(img.rawConfig).toContain('ADD http://***@127.0.0.1:');
     expect(lastHistory(img, 1)).toEqual(['ADD <<EOF /from-heredoc.txt # buildkit']);
   });
