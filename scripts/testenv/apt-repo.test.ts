@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -35,9 +35,11 @@ test('releaseText lists size and MD5/SHA256 of each index, with an RFC 2822 UTC 
 });
 
 test('buildAptRepo: real .debs, indexes whose hashes match, and a Release signed by the exported key', async () => {
-  const dir = join(tempDir(), 'repo');
+  const parent = tempDir();
+  const dir = join(parent, 'repo');
   const built = await buildAptRepo(dir);
   expect(built.keyFile).toBe(join(dir, KEYRING_NAME));
+  expect(readdirSync(parent)).toEqual(['repo']); // the package trees and the secret key are gone
 
   const packages = readFileSync(join(dir, 'Packages'), 'utf8');
   expect(gunzipSync(readFileSync(join(dir, 'Packages.gz'))).toString('utf8')).toBe(packages);

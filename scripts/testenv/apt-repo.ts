@@ -10,7 +10,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -114,7 +113,8 @@ export function releaseText(dir: string, indexes: string[], date = new Date()): 
 
 /** Generate a throwaway signing key, sign Release (InRelease, Release.gpg), export the public keyring. */
 async function signRelease(dir: string): Promise<string> {
-  const home = mkdtempSync(join(tmpdir(), 'kiln-gpg-'));
+  // Beside the repository (in the environment's work dir, which the sweep removes after a crash).
+  const home = mkdtempSync(join(dirname(dir), '.gpg-'));
   const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', GNUPGHOME: home, LC_ALL: 'C' };
   const gpg = (args: string[]) => run('gpg', ['--batch', '--quiet', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { env });
   try {
@@ -133,7 +133,7 @@ async function signRelease(dir: string): Promise<string> {
 /** Build the repository into dir (created; must not exist or be empty). */
 export async function buildAptRepo(dir: string): Promise<BuiltAptRepo> {
   mkdirSync(dir, { recursive: true });
-  const scratch = mkdtempSync(join(tmpdir(), 'kiln-debs-'));
+  const scratch = mkdtempSync(join(dirname(dir), '.debs-'));
   try {
     for (const p of PACKAGES) await buildDeb(p, scratch, dir);
   } finally {
