@@ -163,3 +163,13 @@ describe('prepareMounts at a target that is a link', () => {
     expect(lstatSync(join(root, 'opt/data')).isSymbolicLink()).toBe(true);
   });
 });
+
+describe('prepareMounts under the kernel filesystems', () => {
+  it('leaves a tmpfs at /dev/shm to the runtime and refuses other mounts there', async () => {
+    const { root, settings } = setup();
+    const ok = await prepareMounts({ root, mounts: [{ type: 'tmpfs', spec: 'type=tmpfs,target=/dev/shm', target: '/dev/shm', readonly: false }], settings, logger: silentLogger, what: 'RUN' });
+    expect(existsSync(join(root, 'dev'))).toBe(false);
+    expect(await ok.release()).toEqual({ mounted: [], timesRestored: [] });
+    await expect(prepareMounts({ root, mounts: [cache('/proc/x')], settings, logger: silentLogger, what: 'RUN' })).rejects.toThrow(/under \/dev, \/proc or \/sys/);
+  });
+});

@@ -106,6 +106,16 @@ async function fillersFor(req: MountRequest, env: string[]): Promise<Filler[]> {
   }
   for (const m of req.mounts) {
     const what = `${req.what} --mount=${m.spec}`;
+    const system = m.target !== undefined && /^\/+(dev|proc|sys)(\/|$)/.test(posix.normalize(m.target));
+    if (system && m.type === 'tmpfs') {
+      req.logger.debug(`${what}: ${m.target} is already a fresh kernel filesystem for the command`);
+      continue; // e.g. /dev/shm: a mount point of its own in both modes
+    }
+    if (system) {
+      throw new KilnError('E_STEP', `${what}: a mount target under /dev, /proc or /sys cannot be provided without mounting`, {
+        hint: 'choose a target outside the kernel filesystems',
+      });
+    }
     switch (m.type) {
       case 'cache': {
         const seed = m.from !== undefined ? { host: (await mountSource(req.settings, m.from, m.source, what)).host } : undefined;
