@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what Kiln's tests need on Debian 12: the registry, busybox, skopeo, umoci, mmdebstrap,
-# htpasswd, openssl, git, dpkg-dev and gpg (apt-get, only what is missing), then the npm dependencies.
+# htpasswd, openssl, git, dpkg-dev, gpg and patchelf (apt-get, only what is missing), then the npm dependencies.
 # Idempotent: when everything is present it runs no apt-get at all and takes about a second.
 #
 #   scripts/install-deps.sh            apt packages + npm ci (npm install when there is no lockfile)
@@ -32,6 +32,7 @@ packages=(
   gpg               # signing that repository with a throwaway key
   gpg-agent         # gpg needs it for the secret key
   gpgconf           # stopping that agent
+  patchelf          # the container-mode tests' /kaniko/bin/node (test/helpers/container-root.ts)
   ca-certificates
 )
 

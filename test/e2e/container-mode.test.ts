@@ -1,0 +1,177 @@
+// The container mode (root "/", kaniko's model) end to end, never over this machine's "/": each
+// build runs /kaniko/executor in a throwaway executor container (test/helpers/container-root.ts):
+// a private mount + pid namespace pivoted into its own rootfs, the old root detached before the
+// executor starts. Issue 5: both modes give the same layers; multi-stage cleanup keeps /kaniko
+// and the context; a failing RUN exits with its code; the host stays untouched.
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { createContainerRoot, mountsUnder, prepareKanikoDir, removeContainerRoot, runInContainerRoot, type ContainerRoot, type ContainerRunResult } from '../helpers/container-root.ts';
+import { testEnv, type TestEnv } from '../helpers/testenv.ts';
+import { build, fixtures, inspectConfig, inspectRaw, repoRoot, sh, tempDir, unpack } from './build-support.ts';
+
+let env: TestEnv;
+let templateDir: string;
+let kaniko: string;
+let n = 0;
+beforeAll(() => {
+  env = testEnv();
+  templateDir = mkdtempSync(path.join(os.tmpdir(), 'kiln-container-kaniko-'));
+  kaniko = prepareKanikoDir(templateDir, repoRoot);
+});
+afterAll(() => {
+  if (templateDir !== undefined) rmSync(templateDir, { recursive: true, force: true });
+});
+
+const dest = (name: string): string => `${env.plain.host}/kiln/e2e-container-${name}:t${++n}-${process.pid}`;
+const push = (destination: string): string[] => ['--destination', destination, '--insecure', '--insecure-pull', '--reproducible'];
+
+interface ContainerBuild extends ContainerRunResult {
+  root: ContainerRoot;
+}
+
+/** Build `fixture` with /kaniko/executor in a fresh container root; the context is /workspace. */
+function containerBuild(fixture: string, args: string[], after?: string): ContainerBuild {
+  const root = createContainerRoot({ kaniko, context: path.join(fixtures, fixture), parent: tempDir('kiln-container-') });
+  onTestFinished(() => removeContainerRoot(root));
+  const r = runInContainerRoot(root, ['--context', 'dir:///workspace', '--dockerfile', 'Dockerfile', ...args], after === undefined ? {} : { after });
+  expect(mountsUnder(root.dir), 'the namespace left mounts on the host').toEqual([]);
+  expect(readFileSync(root.canary, 'utf8')).toBe(root.canaryText);
+  return { ...r, root };
+}
+
+const diffIds = (ref: string): string[] => inspectConfig(ref).rootfs.diff_ids as string[];
+
+/** `tar -tv` of the last layer of an image: type, mode, owner, size, time and name per entry. */
+function lastLayerEntries(ref: string): string[] {
+  const dir = tempDir('kiln-container-layer-');
+  sh('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `dir:${dir}/img`]);
+  const manifest = JSON.parse(readFileSync(`${dir}/img/manifest.json`, 'utf8')) as { layers: { digest: string }[] };
+  const blob = `${dir}/img/${(manifest.layers.at(-1)?.digest ?? '').replace(/^sha256:/, '')}`;
+  return sh('tar', ['-tzvf', blob, '--numeric-owner', '--full-time']).trim().split('\n');
+}
+
+describe('container mode: /kaniko/executor over "/" in a pivoted private namespace', () => {
+  it('gives the same layers as the host mode (--root-dir): busybox base, COPY, RUN adding, changing and deleting files, WORKDIR, USER', () => {
+    const fixture = 'container-mode';
+    const base = ['--build-arg', `BASE=${env.images.busybox.v2s2}`];
+    const hostRef = dest('host');
+    const h = build(fixture, [...base, ...push(hostRef)]);
+    expect(h.code, h.stderr).toBe(0);
+    const containerRef = dest('container');
+    const c = containerBuild(fixture, [...base, ...push(containerRef)], 'cat /home/appuser/note; ls -A /');
+    expect(c.code, c.stderr).toBe(0);
+    // The build happened in the container's "/": its files are there, next to Kiln's own.
+    const [note, ...top] = c.after.trim().split('\n');
+    expect(note).toBe('1234 /home/appuser /home/appuser');
+    expect(top).toEqual(expect.arrayContaining(['app', 'data', 'home', 'kaniko', 'workspace']));
+
+    const want = diffIds(hostRef);
+    expect(want).toHaveLength(inspectRaw(env.images.busybox.v2s2).layers.length + 7); // WORKDIR /app, 3 COPY, 3 RUN
+    expect(diffIds(containerRef)).toEqual(want);
+    // Same layers, same config: the same image.
+    expect(sh('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${containerRef}`]))
+      .toBe(sh('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${hostRef}`]));
+
+    const rootfs = unpack(containerRef);
+    expect(readFileSync(`${rootfs}/app/hello.txt`, 'utf8')).toBe('hello\nchanged\n');
+    expect(readFileSync(`${rootfs}/home/appuser/note`, 'utf8')).toBe('1234 /home/appuser /home/appuser\n');
+    const owned = statSync(`${rootfs}/app/owned.txt`);
+    expect([owned.uid, owned.gid, owned.mode & 0o7777]).toEqual([1000, 2000, 0o640]);
+    expect(statSync(`${rootfs}/data/keep/file`).mode & 0o7777).toBe(0o600);
+    expect(lstatSync(`${rootfs}/data/link`).isSymbolicLink()).toBe(true);
+    expect(statSync(`${rootfs}/tmp/mine/y`).uid).toBe(1234);
+    for (const gone of ['data/gone', 'etc/group', 'app/dir/sub']) expect(existsSync(`${rootfs}/${gone}`), gone).toBe(false);
+    // Nothing of the executor container leaks into the image.
+    for (const p of ['kaniko', 'workspace', '.dockerenv', '.oldroot', 'etc/resolv.conf', 'etc/hosts']) {
+      expect(existsSync(`${rootfs}/${p}`), p).toBe(false);
+    }
+    // The base's /etc/hostname, not the container's (a mount point there: never extracted over or snapshotted).
+    expect(readFileSync(`${rootfs}/etc/hostname`, 'utf8')).toBe('kiln\n');
+  });
+
+  it('gives the same layers as the host mode on the Debian base, and apt-get works from inside', () => {
+    const fixture = 'container-debian';
+    const args = [
+      '--build-arg', `BASE=${env.images.debian.v2s2}`,
+      '--build-arg', `APT_PORT=${env.aptRepo.port}`, '--build-arg', `APT_KEY=${env.aptRepo.keyBase64}`,
+    ];
+    const hostRef = dest('debian-host');
+    const h = build(fixture, [...args, ...push(hostRef)]);
+    expect(h.code, h.stderr).toBe(0);
+    const containerRef = dest('debian-container');
+    const c = containerBuild(fixture, [...args, ...push(containerRef)], 'cat /out.txt');
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.after).toContain(env.aptRepo.helloOutput.trim());
+
+    const want = diffIds(hostRef);
+    const got = diffIds(containerRef);
+    expect(got).toHaveLength(want.length);
+    // Every layer but apt's is byte-identical; apt's caches and logs hold the time of the run,
+    // so that one is compared entry by entry (names, types, modes, owners, sizes, times).
+    expect(got.slice(0, -1)).toEqual(want.slice(0, -1));
+    expect(lastLayerEntries(containerRef)).toEqual(lastLayerEntries(hostRef));
+  });
+
+  it('multi-stage: COPY --from an earlier stage works, the stage cleanup removes its files and keeps /kaniko and /workspace', () => {
+    const fixture = 'container-multistage';
+    const base = ['--build-arg', `BASE=${env.images.busybox.v2s2}`];
+    const containerRef = dest('stages');
+    const c = containerBuild(fixture, [...base, ...push(containerRef)], 'ls -A /kaniko; echo =; ls -A /kaniko/bin; echo =; ls -A /kaniko/tmp; echo =; ls -A /workspace; echo =; ls -A /');
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toContain('from the builder'); // the final stage's RUN found stage 0's files gone
+    const [kanikoTop, kanikoBin, kanikoTmp, workspace, top] = c.after.split('=\n').map((s) => s.trim().split('\n').filter((l) => l !== ''));
+    expect(kanikoTop).toEqual(['.docker', 'bin', 'busybox', 'executor', 'lib', 'ssl', 'tmp']);
+    expect(kanikoBin).toEqual(['executor.mjs', 'node']);
+    expect(kanikoTmp).toEqual([]); // the work directory is gone after the build
+    expect(workspace).toEqual(['Dockerfile', 'hello.txt']);
+    expect(top).toContain('opt');
+    for (const gone of ['src', 'out']) expect(top, gone).not.toContain(gone);
+    // The context on the host side is intact, byte for byte.
+    expect(readFileSync(`${c.root.rootfs}/workspace/hello.txt`, 'utf8')).toBe(readFileSync(`${fixtures}/${fixture}/hello.txt`, 'utf8'));
+    expect(statSync(`${c.root.rootfs}/kaniko/bin/node`).size).toBe(statSync(`${kaniko}/bin/node`).size);
+
+    const hostRef = dest('stages-host');
+    const h = build(fixture, [...base, ...push(hostRef)]);
+    expect(h.code, h.stderr).toBe(0);
+    expect(diffIds(containerRef)).toEqual(diffIds(hostRef));
+    const rootfs = unpack(containerRef);
+    const built = statSync(`${rootfs}/opt/out/sub/built`);
+    expect(built.mode & 0o7777).toBe(0o750);
+    expect(statSync(`${rootfs}/opt/out/hardlink`).ino).toBe(statSync(`${rootfs}/opt/out/greeting`).ino);
+    expect(readFileSync(`${rootfs}/opt/final`, 'utf8')).toBe('final\n');
+    for (const gone of ['src', 'out']) expect(existsSync(`${rootfs}/${gone}`), gone).toBe(false);
+  });
+
+  it('a failing RUN exits with the command\'s exit code and names the step; no digest file', () => {
+    const c = containerBuild('failing-run', ['--build-arg', `BASE=${env.images.busybox.v2s2}`, ...push(dest('failing')), '--digest-file', '/kaniko/digest']);
+    expect(c.code).toBe(42);
+    expect(c.stdout).toContain('before');
+    expect(c.stdout).not.toContain('never');
+    expect(c.stderr).toContain('running "echo before && exit 42" (Dockerfile:3): exit code 42');
+    expect(existsSync(`${c.root.rootfs}/kaniko/digest`)).toBe(false);
+  });
+
+  it('the host stays untouched: a RUN cannot see the host canary or the old root, and "/" is the container\'s', () => {
+    const mark = `kiln-container-mark-${process.pid}-${Date.now()}`;
+    const ref = dest('canary');
+    const root = createContainerRoot({ kaniko, context: path.join(fixtures, 'container-canary'), parent: tempDir('kiln-container-') });
+    onTestFinished(() => removeContainerRoot(root));
+    const before = statSync(root.canary);
+    const r = runInContainerRoot(root, [
+      '--context', 'dir:///workspace', '--dockerfile', 'Dockerfile', '--build-arg', `BASE=${env.images.busybox.v2s2}`,
+      '--build-arg', `CANARY=${root.canary}`, '--build-arg', `MARK=${mark}`, ...push(ref),
+    ], { after: `cat /${mark}; test ! -e ${root.canary} && echo no-canary` });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('canary unreachable');
+    expect(r.after).toBe(`${mark}\nno-canary\n`);
+    // The file the build wrote to "/" is in the container's root only.
+    expect(readFileSync(`${root.rootfs}/${mark}`, 'utf8')).toBe(`${mark}\n`);
+    expect(existsSync(`/${mark}`)).toBe(false);
+    const after = statSync(root.canary);
+    expect([after.mtimeMs, after.ctimeMs, after.mode, after.size]).toEqual([before.mtimeMs, before.ctimeMs, before.mode, before.size]);
+    expect(readFileSync(root.canary, 'utf8')).toBe(root.canaryText);
+    expect(mountsUnder(root.dir)).toEqual([]);
+  });
+});
