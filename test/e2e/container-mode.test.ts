@@ -174,4 +174,37 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     expect(readFileSync(root.canary, 'utf8')).toBe(root.canaryText);
     expect(mountsUnder(root.dir)).toEqual([]);
   });
+
+  it('a malicious base layer cannot touch Kiln\'s files, the context or the mount points of the container', async () => {
+    const { pushCraftedImage } = await import('./build-malicious.ts');
+    const base = `${env.plain.host}/kiln/e2e-container-evil:${process.pid}`;
+    await pushCraftedImage(base, [
+      { name: 'kaniko/executor', type: 'file', content: 'pwned' },
+      { name: 'workspace/Dockerfile', type: 'file', content: 'pwned' },
+      { name: 'evil-k', type: 'symlink', linkname: '/kaniko' },
+      { name: 'evil-k/bin/executor.mjs', type: 'file', content: 'pwned' },
+      { name: 'evil-w', type: 'symlink', linkname: '/workspace/' },
+      { name: 'evil-w/new', type: 'file', content: 'pwned' },
+      { name: 'hl', type: 'link', linkname: 'kaniko/bin/node' },
+      { name: 'etc/resolv.conf', type: 'file', content: 'pwned' },
+      { name: 'proc/evil', type: 'file', content: 'pwned' },
+      { name: 'dev/evil', type: 'file', content: 'pwned' },
+      { name: '.wh.kaniko', type: 'file' },
+      { name: 'workspace/.wh..wh..opq', type: 'file' },
+    ]);
+    const c = containerBuild('malicious', ['--build-arg', `BASE=${base}`, '--no-push', '--insecure-pull'],
+      'head -c 5 /etc/resolv.conf; echo; ls -A /workspace; ls -A /kaniko; ls -A /kaniko/bin; ls /proc/evil /dev/evil 2>/dev/null; ls -A /evil-w/');
+    // Entries on ignored paths are skipped (kaniko does the same), the build goes on.
+    expect(c.code, c.stderr).toBe(0);
+    const resolv = readFileSync(path.join(c.root.dir, 'etc/resolv.conf'), 'utf8').slice(0, 5);
+    // (the last 'Dockerfile': /evil-w is the layer's link to /workspace, and nothing was written through it)
+    expect(c.after.split('\n')).toEqual([resolv, 'Dockerfile', '.docker', 'bin', 'busybox', 'executor', 'lib', 'ssl', 'tmp', 'executor.mjs', 'node', 'Dockerfile', '']);
+    const r = c.root.rootfs;
+    expect(readFileSync(`${r}/kaniko/executor`, 'utf8')).toBe(readFileSync(`${kaniko}/executor`, 'utf8'));
+    expect(readFileSync(`${r}/kaniko/bin/executor.mjs`, 'utf8')).toBe(readFileSync(`${kaniko}/bin/executor.mjs`, 'utf8'));
+    expect(readFileSync(`${r}/workspace/Dockerfile`, 'utf8')).toBe(readFileSync(`${fixtures}/malicious/Dockerfile`, 'utf8'));
+    expect(statSync(`${r}/kaniko/bin/node`).nlink).toBe(1); // no hard link into Kiln's files
+    expect(existsSync(`${r}/hl`)).toBe(false);
+  });
 });
+
