@@ -3,7 +3,7 @@
 // a private mount + pid namespace pivoted into its own rootfs, the old root detached before the
 // executor starts. Issue 5: both modes give the same layers; multi-stage cleanup keeps /kaniko
 // and the context; a failing RUN exits with its code; the host stays untouched.
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -122,8 +122,8 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toContain('from the builder'); // the final stage's RUN found stage 0's files gone
     const [kanikoTop, kanikoBin, kanikoTmp, workspace, top] = c.after.split('=\n').map((s) => s.trim().split('\n').filter((l) => l !== ''));
-    expect(kanikoTop).toEqual(['.docker', 'bin', 'busybox', 'executor', 'lib', 'ssl', 'tmp']);
-    expect(kanikoBin).toEqual(['executor.mjs', 'node']);
+    expect(kanikoTop).toEqual(readdirSync(kaniko).sort());
+    expect(kanikoBin).toEqual(readdirSync(`${kaniko}/bin`).sort());
     expect(kanikoTmp).toEqual([]); // the work directory is gone after the build
     expect(workspace).toEqual(['Dockerfile', 'hello.txt']);
     expect(top).toContain('opt');
@@ -198,7 +198,7 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     expect(c.code, c.stderr).toBe(0);
     const resolv = readFileSync(path.join(c.root.dir, 'etc/resolv.conf'), 'utf8').slice(0, 5);
     // (the last 'Dockerfile': /evil-w is the layer's link to /workspace, and nothing was written through it)
-    expect(c.after.split('\n')).toEqual([resolv, 'Dockerfile', '.docker', 'bin', 'busybox', 'executor', 'lib', 'ssl', 'tmp', 'executor.mjs', 'node', 'Dockerfile', '']);
+    expect(c.after.split('\n')).toEqual([resolv, 'Dockerfile', ...readdirSync(kaniko).sort(), ...readdirSync(`${kaniko}/bin`).sort(), 'Dockerfile', '']);
     const r = c.root.rootfs;
     expect(readFileSync(`${r}/kaniko/executor`, 'utf8')).toBe(readFileSync(`${kaniko}/executor`, 'utf8'));
     expect(readFileSync(`${r}/kaniko/bin/executor.mjs`, 'utf8')).toBe(readFileSync(`${kaniko}/bin/executor.mjs`, 'utf8'));

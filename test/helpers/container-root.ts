@@ -1,24 +1,25 @@
 // A throwaway "executor container" for testing Kiln's container mode (root "/", kaniko's model)
 // without ever building over this machine's "/".
 //
-//   const kaniko = prepareKanikoDir(dir);                 // once: Node + glibc under /kaniko, the bundle
+//   const kaniko = prepareKanikoDir(dir, repoRoot);       // once: Node + glibc under /kaniko, the bundle
 //   const c = createContainerRoot({ kaniko, context, parent: dir });
 //   const r = runInContainerRoot(c, ['--destination', ref, ...], { after: 'ls /kaniko' });
 //   removeContainerRoot(c);
 //
 // The rootfs is what the executor image (images/executor/Dockerfile) plus Docker give a
-// container: /kaniko (Node patched with patchelf to load its own glibc from /kaniko/lib, the
-// launcher /kaniko/executor, the bundle /kaniko/bin/executor.mjs, .docker/config.json, tmp),
+// container: /kaniko (Node and git patched with patchelf to load their own glibc from
+// /kaniko/lib, the launcher /kaniko/executor, the bundle /kaniko/bin/executor.mjs with the native
+// xattr binding beside it, busybox for xz and bzip2, .docker/config.json, tmp),
 // /workspace (the build context), /.dockerenv, and mount points for /proc, /dev, /sys and
-// /etc/{resolv.conf,hosts,hostname}. A static busybox under /kaniko/busybox (kaniko's :debug
-// image has one too) runs the harness's own shell inside.
+// /etc/{resolv.conf,hosts,hostname}. The image's static /kaniko/bin/busybox also runs the
+// harness's own shell inside.
 //
 // The executor runs in a private mount + pid namespace (host network: the loopback registry)
 // that has pivoted into the rootfs and lazily unmounted the old root before the executor
 // starts: no path inside reaches the host's files. The script checks that (a host canary path
 // must not exist, no mount of the old root may remain) and fails with exit 99 otherwise.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Exit code of the in-namespace script when the old root is still reachable. */
@@ -31,35 +32,51 @@ function run(cmd: string, args: string[]): string {
   return r.stdout;
 }
 
+/** Copy what `bin` links (ldd) into `lib`, then point `bin` at /kaniko/lib's loader and libraries. */
+function relocate(bin: string, lib: string, interp: string): void {
+  for (const line of run('ldd', [bin]).split('\n')) {
+    const m = /=>\s+(\/\S+)/.exec(line);
+    const to = m?.[1] === undefined ? undefined : path.join(lib, path.basename(m[1]));
+    if (m?.[1] !== undefined && to !== undefined && !existsSync(to)) copyFileSync(realpathSync(m[1]), to);
+  }
+  run('patchelf', ['--set-interpreter', `/kaniko/lib/${path.basename(interp)}`, '--set-rpath', '/kaniko/lib', bin]);
+}
+
 /**
  * Build `<dir>/kaniko` as images/executor/Dockerfile does: this Node binary and the glibc it
  * links under lib/, patchelf'd to use them (a base image extracted over "/" may replace /lib),
- * the bundle as bin/executor.mjs and images/launcher.cjs as the /kaniko/executor launcher.
- * Returns the directory to copy into each container root.
+ * git relocated the same way, the bundle as bin/executor.mjs beside the native xattr binding,
+ * a static busybox as bin/busybox (with xz and bzip2 links) and images/launcher.cjs as the
+ * /kaniko/executor launcher. Returns the directory to copy into each container root.
  */
 export function prepareKanikoDir(dir: string, repoRoot: string): string {
   const out = path.join(dir, 'kaniko');
-  for (const d of ['bin', 'lib', 'ssl/certs', '.docker', 'tmp', 'busybox']) mkdirSync(path.join(out, d), { recursive: true });
+  const lib = path.join(out, 'lib');
+  for (const d of ['bin', 'lib', 'libexec/git-core', 'ssl/certs', '.docker', 'tmp']) mkdirSync(path.join(out, d), { recursive: true });
   chmodSync(path.join(out, 'tmp'), 0o1777);
   const node = realpathSync(process.execPath);
   const interp = run('patchelf', ['--print-interpreter', node]).trim();
-  copyFileSync(realpathSync(interp), path.join(out, 'lib', path.basename(interp)));
-  for (const line of run('ldd', [node]).split('\n')) {
-    const m = /=>\s+(\/\S+)/.exec(line);
-    if (m?.[1] !== undefined) copyFileSync(realpathSync(m[1]), path.join(out, 'lib', path.basename(m[1])));
-  }
+  copyFileSync(realpathSync(interp), path.join(lib, path.basename(interp)));
   copyFileSync(node, path.join(out, 'bin/node'));
-  run('patchelf', ['--set-interpreter', `/kaniko/lib/${path.basename(interp)}`, '--set-rpath', '/kaniko/lib', path.join(out, 'bin/node')]);
+  relocate(path.join(out, 'bin/node'), lib, interp);
+  copyFileSync('/usr/bin/git', path.join(out, 'bin/git'));
+  relocate(path.join(out, 'bin/git'), lib, interp);
+  for (const h of ['git-remote-http', 'git-remote-https']) {
+    copyFileSync(`/usr/lib/git-core/${h}`, path.join(out, 'libexec/git-core', h));
+    relocate(path.join(out, 'libexec/git-core', h), lib, interp);
+  }
   copyFileSync(path.join(repoRoot, 'dist/executor.js'), path.join(out, 'bin/executor.mjs'));
+  mkdirSync(path.join(out, 'bin/node_modules/@napi-rs'), { recursive: true });
+  for (const m of ['xattr', 'xattr-linux-x64-gnu']) run('cp', ['-a', path.join(repoRoot, 'node_modules/@napi-rs', m), path.join(out, 'bin/node_modules/@napi-rs', m)]);
   copyFileSync(path.join(repoRoot, 'images/launcher.cjs'), path.join(out, 'executor'));
   chmodSync(path.join(out, 'executor'), 0o755);
   if (existsSync('/etc/ssl/certs/ca-certificates.crt')) copyFileSync('/etc/ssl/certs/ca-certificates.crt', path.join(out, 'ssl/certs/ca-certificates.crt'));
   writeFileSync(path.join(out, '.docker/config.json'), '{"auths":{}}\n');
-  // Static: it runs after the pivot, where the host's loader and libraries are gone.
-  const ldd = spawnSync('ldd', ['/bin/busybox'], { encoding: 'utf8' });
-  if (ldd.status === 0) throw new Error('/bin/busybox is not static: install busybox-static');
-  copyFileSync('/bin/busybox', path.join(out, 'busybox/busybox'));
-  chmodSync(path.join(out, 'busybox/busybox'), 0o755);
+  // Static: it also runs the harness's shell after the pivot, where the host's loader is gone.
+  if (spawnSync('ldd', ['/bin/busybox'], { encoding: 'utf8' }).status === 0) throw new Error('/bin/busybox is not static: install busybox-static');
+  copyFileSync('/bin/busybox', path.join(out, 'bin/busybox'));
+  chmodSync(path.join(out, 'bin/busybox'), 0o755);
+  for (const l of ['xz', 'bzip2']) symlinkSync('busybox', path.join(out, 'bin', l));
   return out;
 }
 
@@ -128,12 +145,12 @@ for f in resolv.conf hosts hostname; do mount --bind "$ETC/$f" "$R/etc/$f"; done
 cd "$R"
 mkdir .oldroot
 pivot_root . .oldroot
-exec /kaniko/busybox/busybox chroot . /kaniko/busybox/busybox sh -c "$INNER" kiln-container "$@"
+exec /kaniko/bin/busybox chroot . /kaniko/bin/busybox sh -c "$INNER" kiln-container "$@"
 `;
 
 // On the rootfs's busybox, after the pivot. CANARY and AFTER come from the environment.
 const INNER = `set -eu
-B=/kaniko/busybox/busybox
+B=/kaniko/bin/busybox
 $B umount -l /.oldroot
 $B rmdir /.oldroot
 if [ -e "$CANARY" ] || $B grep -q ' /.oldroot' /proc/self/mountinfo; then
@@ -141,13 +158,13 @@ if [ -e "$CANARY" ] || $B grep -q ' /.oldroot' /proc/self/mountinfo; then
 fi
 cd /workspace
 set +e
-$B env -i HOME=/root USER=root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/kaniko \\
-  SSL_CERT_DIR=/kaniko/ssl/certs DOCKER_CONFIG=/kaniko/.docker/ TMPDIR=/kaniko/tmp \\
+$B env -i HOME=/root USER=root PATH=/kaniko/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/kaniko \\
+  GIT_EXEC_PATH=/kaniko/libexec/git-core SSL_CERT_DIR=/kaniko/ssl/certs DOCKER_CONFIG=/kaniko/.docker/ TMPDIR=/kaniko/tmp \\
   /kaniko/executor "$@"
 rc=$?
 set -e
 echo "${AFTER_MARK}"
-if [ -n "$AFTER" ]; then PATH=/kaniko/busybox; $B sh -c "$AFTER"; fi
+if [ -n "$AFTER" ]; then PATH=/kaniko/bin; $B sh -c "$AFTER"; fi
 exit $rc
 `;
 
