@@ -12,7 +12,11 @@ export interface CraftedEntry {
   name: string;
   type: 'file' | 'symlink' | 'directory' | 'link';
   linkname?: string;
-  content?: string;
+  content?: string | Buffer;
+  /** Default 0755 for directories, 0644 otherwise. */
+  mode?: number;
+  /** PAX records, e.g. `SCHILY.xattr.security.capability`. */
+  pax?: Record<string, string>;
 }
 
 async function tarOf(entries: CraftedEntry[]): Promise<Buffer> {
@@ -25,8 +29,9 @@ async function tarOf(entries: CraftedEntry[]): Promise<Buffer> {
     pack.on('end', () => resolve());
   });
   for (const e of entries) {
-    const header: Partial<tar.Header> & { name: string } = { name: e.name, type: e.type, mode: e.type === 'directory' ? 0o755 : 0o644 };
+    const header: Partial<tar.Header> & { name: string } = { name: e.name, type: e.type, mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644) };
     if (e.linkname !== undefined) header.linkname = e.linkname;
+    if (e.pax !== undefined) header.pax = e.pax;
     if (e.type === 'file') pack.entry(header, e.content ?? '');
     else pack.entry(header);
   }

@@ -3,9 +3,12 @@
 // a private mount + pid namespace pivoted into its own rootfs, the old root detached before the
 // executor starts. Issue 5: both modes give the same layers; multi-stage cleanup keeps /kaniko
 // and the context; a failing RUN exits with its code; the host stays untouched.
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createContainerRoot, mountsUnder, prepareKanikoDir, removeContainerRoot, runInContainerRoot, type ContainerRoot, type ContainerRunResult } from '../helpers/container-root.ts';
 import { testEnv, type TestEnv } from '../helpers/testenv.ts';
@@ -50,6 +53,24 @@ function lastLayerEntries(ref: string): string[] {
   const manifest = JSON.parse(readFileSync(`${dir}/img/manifest.json`, 'utf8')) as { layers: { digest: string }[] };
   const blob = `${dir}/img/${(manifest.layers.at(-1)?.digest ?? '').replace(/^sha256:/, '')}`;
   return sh('tar', ['-tzvf', blob, '--numeric-owner', '--full-time']).trim().split('\n');
+}
+
+/** The PAX xattr records of each entry of an image's last layer, by name. */
+async function lastLayerPax(ref: string): Promise<Record<string, Record<string, string>>> {
+  const dir = tempDir('kiln-container-layer-');
+  sh('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `dir:${dir}/img`]);
+  const manifest = JSON.parse(readFileSync(`${dir}/img/manifest.json`, 'utf8')) as { layers: { digest: string }[] };
+  const blob = `${dir}/img/${(manifest.layers.at(-1)?.digest ?? '').replace(/^sha256:/, '')}`;
+  const out: Record<string, Record<string, string>> = {};
+  const extract = tar.extract();
+  extract.on('entry', (header, stream, next) => {
+    const xattrs = Object.entries(header.pax ?? {}).filter(([k]) => k.startsWith('SCHILY.xattr.'));
+    if (xattrs.length > 0) out[header.name] = Object.fromEntries(xattrs);
+    stream.on('end', next);
+    stream.resume();
+  });
+  await pipeline(createReadStream(blob), createGunzip(), extract);
+  return out;
 }
 
 describe('container mode: /kaniko/executor over "/" in a pivoted private namespace', () => {
@@ -205,6 +226,31 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     expect(readFileSync(`${r}/workspace/Dockerfile`, 'utf8')).toBe(readFileSync(`${fixtures}/malicious/Dockerfile`, 'utf8'));
     expect(statSync(`${r}/kaniko/bin/node`).nlink).toBe(1); // no hard link into Kiln's files
     expect(existsSync(`${r}/hl`)).toBe(false);
+  });
+
+  it('security.capability from a base layer reaches the RUN layer alike in both modes (user.* xattrs in neither)', async () => {
+    const { pushCraftedImage } = await import('./build-malicious.ts');
+    // VFS_CAP_REVISION_2 with the effective bit, cap_net_raw (13) permitted.
+    const cap = String.fromCharCode(1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const base = `${env.plain.host}/kiln/e2e-container-xattr:${process.pid}`;
+    await pushCraftedImage(base, [
+      { name: 'bin', type: 'directory' },
+      { name: 'bin/busybox', type: 'file', mode: 0o755, content: readFileSync('/bin/busybox') },
+      ...['sh', 'chmod', 'echo'].map((n) => ({ name: `bin/${n}`, type: 'symlink' as const, linkname: '/bin/busybox' })),
+      { name: 'capped', type: 'file', mode: 0o755, content: 'x', pax: { 'SCHILY.xattr.security.capability': cap } },
+      { name: 'noted', type: 'file', content: 'n\n', pax: { 'SCHILY.xattr.user.kiln': 'kept' } },
+    ]);
+    const hostRef = dest('xattr-host');
+    const h = build('container-xattr', ['--build-arg', `BASE=${base}`, ...push(hostRef)]);
+    expect(h.code, h.stderr).toBe(0);
+    const containerRef = dest('xattr-container');
+    const c = containerBuild('container-xattr', ['--build-arg', `BASE=${base}`, ...push(containerRef)]);
+    expect(c.code, c.stderr).toBe(0);
+    const want = await lastLayerPax(hostRef);
+    // Layers carry security.capability only, as Docker's (executor/root/xattr.ts).
+    expect(want).toEqual({ capped: { 'SCHILY.xattr.security.capability': cap } });
+    expect(await lastLayerPax(containerRef)).toEqual(want);
+    expect(diffIds(containerRef)).toEqual(diffIds(hostRef));
   });
 });
 
