@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="$(realpath -m "${1:-example-out}")"
 
-if ! command -v busybox >/dev/null || ! busybox --help 2>&1 | grep -q 'static\|BusyBox'; then
+# (No `grep -q`: it exits at the first match, busybox may then die of SIGPIPE, and pipefail would
+# make the check fail now and then, running apt-get against the network for nothing.)
+if ! command -v busybox >/dev/null || ! busybox --help 2>&1 | grep 'static\|BusyBox' >/dev/null; then
   need_apt=1
 else
   need_apt=0
