@@ -34,11 +34,11 @@ interface ContainerBuild extends ContainerRunResult {
   root: ContainerRoot;
 }
 
-/** Build `fixture` with /kaniko/executor in a fresh container root; the context is /workspace. */
-function containerBuild(fixture: string, args: string[], after?: string): ContainerBuild {
-  const root = createContainerRoot({ kaniko, context: path.join(fixtures, fixture), parent: tempDir('kiln-container-') });
+/** Build `fixture` with /kaniko/executor in a fresh container root (the :debug image with `debug`); the context is /workspace. */
+function containerBuild(fixture: string, args: string[], o: { after?: string; debug?: boolean } = {}): ContainerBuild {
+  const root = createContainerRoot({ kaniko, context: path.join(fixtures, fixture), parent: tempDir('kiln-container-'), debug: o.debug === true });
   onTestFinished(() => removeContainerRoot(root));
-  const r = runInContainerRoot(root, ['--context', 'dir:///workspace', '--dockerfile', 'Dockerfile', ...args], after === undefined ? {} : { after });
+  const r = runInContainerRoot(root, ['--context', 'dir:///workspace', '--dockerfile', 'Dockerfile', ...args], o.after === undefined ? {} : { after: o.after });
   expect(mountsUnder(root.dir), 'the namespace left mounts on the host').toEqual([]);
   expect(readFileSync(root.canary, 'utf8')).toBe(root.canaryText);
   return { ...r, root };
@@ -81,7 +81,7 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     const h = build(fixture, [...base, ...push(hostRef)]);
     expect(h.code, h.stderr).toBe(0);
     const containerRef = dest('container');
-    const c = containerBuild(fixture, [...base, ...push(containerRef)], 'cat /home/appuser/note; ls -A /');
+    const c = containerBuild(fixture, [...base, ...push(containerRef)], { after: 'cat /home/appuser/note; ls -A /' });
     expect(c.code, c.stderr).toBe(0);
     // The build happened in the container's "/": its files are there, next to Kiln's own.
     const [note, ...top] = c.after.trim().split('\n');
@@ -122,7 +122,7 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     const h = build(fixture, [...args, ...push(hostRef)]);
     expect(h.code, h.stderr).toBe(0);
     const containerRef = dest('debian-container');
-    const c = containerBuild(fixture, [...args, ...push(containerRef)], 'cat /out.txt');
+    const c = containerBuild(fixture, [...args, ...push(containerRef)], { after: 'cat /out.txt' });
     expect(c.code, c.stderr).toBe(0);
     expect(c.after).toContain(env.aptRepo.helloOutput.trim());
 
@@ -135,19 +135,23 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     expect(lastLayerEntries(containerRef)).toEqual(lastLayerEntries(hostRef));
   });
 
-  it('multi-stage: COPY --from an earlier stage works, the stage cleanup removes its files and keeps /kaniko and /workspace', () => {
+  it('multi-stage (the :debug image): COPY --from an earlier stage works, the stage cleanup removes its files and keeps /kaniko, /workspace and the /busybox volume', () => {
     const fixture = 'container-multistage';
     const base = ['--build-arg', `BASE=${env.images.busybox.v2s2}`];
     const containerRef = dest('stages');
-    const c = containerBuild(fixture, [...base, ...push(containerRef)], 'ls -A /kaniko; echo =; ls -A /kaniko/bin; echo =; ls -A /kaniko/tmp; echo =; ls -A /workspace; echo =; ls -A /');
+    const c = containerBuild(fixture, [...base, ...push(containerRef)], {
+      debug: true,
+      after: 'ls -A /kaniko; echo =; ls -A /kaniko/bin; echo =; ls -A /kaniko/tmp; echo =; ls -A /workspace; echo =; ls -A /; echo =; /busybox/sh -c "echo busybox shell works"',
+    });
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toContain('from the builder'); // the final stage's RUN found stage 0's files gone
-    const [kanikoTop, kanikoBin, kanikoTmp, workspace, top] = c.after.split('=\n').map((s) => s.trim().split('\n').filter((l) => l !== ''));
+    const [kanikoTop, kanikoBin, kanikoTmp, workspace, top, shell] = c.after.split('=\n').map((s) => s.trim().split('\n').filter((l) => l !== ''));
     expect(kanikoTop).toEqual(readdirSync(kaniko).sort());
     expect(kanikoBin).toEqual(readdirSync(`${kaniko}/bin`).sort());
     expect(kanikoTmp).toEqual([]); // the work directory is gone after the build
     expect(workspace).toEqual(['Dockerfile', 'hello.txt']);
     expect(top).toContain('opt');
+    expect(shell).toEqual(['busybox shell works']); // a CI job's shell outlives the build
     for (const gone of ['src', 'out']) expect(top, gone).not.toContain(gone);
     // The context on the host side is intact, byte for byte.
     expect(readFileSync(`${c.root.rootfs}/workspace/hello.txt`, 'utf8')).toBe(readFileSync(`${fixtures}/${fixture}/hello.txt`, 'utf8'));
@@ -213,8 +217,9 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
       { name: '.wh.kaniko', type: 'file' },
       { name: 'workspace/.wh..wh..opq', type: 'file' },
     ]);
-    const c = containerBuild('malicious', ['--build-arg', `BASE=${base}`, '--no-push', '--insecure-pull'],
-      'head -c 5 /etc/resolv.conf; echo; ls -A /workspace; ls -A /kaniko; ls -A /kaniko/bin; ls /proc/evil /dev/evil 2>/dev/null; ls -A /evil-w/');
+    const c = containerBuild('malicious', ['--build-arg', `BASE=${base}`, '--no-push', '--insecure-pull'], {
+      after: 'head -c 5 /etc/resolv.conf; echo; ls -A /workspace; ls -A /kaniko; ls -A /kaniko/bin; ls /proc/evil /dev/evil 2>/dev/null; ls -A /evil-w/',
+    });
     // Entries on ignored paths are skipped (kaniko does the same), the build goes on.
     expect(c.code, c.stderr).toBe(0);
     const resolv = readFileSync(path.join(c.root.dir, 'etc/resolv.conf'), 'utf8').slice(0, 5);

@@ -88,6 +88,8 @@ export interface ContainerRoot {
   /** A host file outside the rootfs that nothing inside may see or change. */
   readonly canary: string;
   readonly canaryText: string;
+  /** Root-relative directories mounted onto themselves inside, as Docker mounts a VOLUME. */
+  readonly volumes: readonly string[];
 }
 
 export interface ContainerRootOptions {
@@ -97,6 +99,11 @@ export interface ContainerRootOptions {
   context: string;
   /** Where the root's directory is made (a test's temp dir). */
   parent: string;
+  /**
+   * The :debug image: a static busybox as /busybox/busybox with a /busybox/sh link, /bin/sh
+   * linked to it, and /busybox a VOLUME (images/executor/Dockerfile, as kaniko's).
+   */
+  debug?: boolean;
 }
 
 /** A fresh rootfs for one build (a build over "/" changes it: one root per build). */
@@ -122,17 +129,26 @@ export function createContainerRoot(o: ContainerRootOptions): ContainerRoot {
     writeFileSync(path.join(dir, 'etc', name), text);
     writeFileSync(path.join(rootfs, 'etc', name), '');
   }
+  if (o.debug === true) {
+    mkdirSync(path.join(rootfs, 'busybox'));
+    mkdirSync(path.join(rootfs, 'bin'));
+    copyFileSync(path.join(o.kaniko, 'bin/busybox'), path.join(rootfs, 'busybox/busybox'));
+    chmodSync(path.join(rootfs, 'busybox/busybox'), 0o755);
+    symlinkSync('busybox', path.join(rootfs, 'busybox/sh'));
+    symlinkSync('/busybox/sh', path.join(rootfs, 'bin/sh'));
+  }
   const canaryText = `host canary ${path.basename(dir)}\n`;
   const canary = path.join(dir, 'canary');
   writeFileSync(canary, canaryText, { mode: 0o644 });
-  return { dir, rootfs, canary, canaryText };
+  return { dir, rootfs, canary, canaryText, volumes: o.debug === true ? ['/busybox'] : [] };
 }
 
 // Runs as pid 1 of the new namespaces, on the host's sh: mount, pivot, then hand over to the
 // rootfs's busybox. "$@" after the fixed arguments is the executor's argv.
 const OUTER = `set -eu
-R=$1; ETC=$2; shift 2
+R=$1; ETC=$2; VOLUMES=$3; shift 3
 mount --bind "$R" "$R"
+for v in $VOLUMES; do mount --bind "$R$v" "$R$v"; done
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 mount -t tmpfs -o nosuid,mode=0755,size=65536k tmpfs "$R/dev"
 for d in null zero full random urandom tty; do : > "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
@@ -187,7 +203,7 @@ export interface ContainerRunOptions {
 export function runInContainerRoot(c: ContainerRoot, args: string[], o: ContainerRunOptions = {}): ContainerRunResult {
   const r = spawnSync(
     'unshare',
-    ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child=SIGKILL', '/bin/sh', '-c', OUTER, 'kiln-container', c.rootfs, path.join(c.dir, 'etc'), ...args],
+    ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child=SIGKILL', '/bin/sh', '-c', OUTER, 'kiln-container', c.rootfs, path.join(c.dir, 'etc'), c.volumes.join(' '), ...args],
     {
       encoding: 'utf8',
       timeout: o.timeoutMs ?? 240_000,
