@@ -1,21 +1,22 @@
 // Host mode (`--root-dir DIR`): the command runs in a private mount and pid namespace
 // (`unshare --mount --pid --fork`, plus `--net` for RUN --network=none). Inside it a short
 // host sh script mounts /proc, a minimal /dev (tmpfs with null, zero, full, random, urandom,
-// tty, devpts, shm), a read-only /sys and a private copy of the host's /etc/resolv.conf into
-// the root, then `setpriv` sets the gid and supplementary groups, `env -i` the environment,
+// tty, devpts, shm), a read-only /sys and private copies of /etc/resolv.conf (the host's),
+// /etc/hosts and /etc/hostname into the root (as a container runtime does: what a command
+// writes to them never reaches a layer, in both modes), then `setpriv` sets the gid and supplementary groups, `env -i` the environment,
 // and `unshare --root DIR --wd WORKDIR --setuid UID` chroots, changes directory, drops root and
 // execs the command (so exec form works on images without a shell). The command is pid 1 of
 // its namespace: when it exits every process it left behind is killed by the kernel.
 // Mount points the root lacked are created for the run and removed afterwards.
 import { spawn } from 'node:child_process';
-import { copyFile, lstat, mkdir, mkdtemp, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, mkdtemp, readFile, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KilnError } from '../../shared/errors.ts';
 import { exitCodeOf, type RunIo, type RunResult, type RunSpec } from './run.ts';
 
 const SETUP = `set -e
-R=$1; RESOLV=$2; NET=$3; shift 3
+R=$1; ETC=$2; NET=$3; shift 3
 if [ "$NET" = none ]; then ip link set lo up 2>/dev/null || true; fi
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 mount -t tmpfs -o nosuid,mode=0755,size=65536k tmpfs "$R/dev"
@@ -26,7 +27,7 @@ mount -t tmpfs -o nosuid,nodev,mode=1777 shm "$R/dev/shm"
 ln -s pts/ptmx "$R/dev/ptmx"; ln -s /proc/self/fd "$R/dev/fd"
 ln -s /proc/self/fd/0 "$R/dev/stdin"; ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys" 2>/dev/null || mount --rbind "/sys" "$R/sys"
-if [ -n "$RESOLV" ]; then mount --bind "$RESOLV" "$R/etc/resolv.conf"; fi
+if [ -n "$ETC" ]; then for f in resolv.conf hosts hostname; do if [ -f "$ETC/$f" ]; then mount --bind "$ETC/$f" "$R/etc/$f"; fi; done; fi
 exec "$@"
 `;
 
@@ -50,7 +51,8 @@ async function writeEnvFile(dir: string, env: readonly string[]): Promise<string
 interface Scaffold {
   createdDirs: string[];
   createdFiles: string[];
-  resolvCopy: string | undefined;
+  /** Directory of the private /etc files bound over the root's for the command. */
+  etcCopies: string | undefined;
   tmp: string;
   /** /etc's times before the placeholder, and its mtime right after it was created. */
   etcTimes?: { atimeMs: number; mtimeMs: number; afterCreateMs: number };
@@ -64,7 +66,7 @@ export async function runOnHost(rootDir: string, spec: RunSpec, io: RunIo): Prom
     const argv = [
       ...(spec.network === 'none' ? ['--net'] : []),
       '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child',
-      '/bin/sh', '-c', SETUP, 'kiln-run', rootDir, scaffold.resolvCopy ?? '', spec.network,
+      '/bin/sh', '-c', SETUP, 'kiln-run', rootDir, scaffold.etcCopies ?? '', spec.network,
       'setpriv', `--regid=${spec.user.gid}`, `--groups=${groups.join(',')}`, '--',
       // The environment comes from a private file, never argv: argv is world-readable in
       // /proc/PID/cmdline for the whole command (RUN --mount=type=secret,env= values).
@@ -96,10 +98,10 @@ export async function runOnHost(rootDir: string, spec: RunSpec, io: RunIo): Prom
 
 async function prepareRoot(rootDir: string): Promise<Scaffold> {
   const tmp = await mkdtemp(join(tmpdir(), 'kiln-run-'));
-  const s: Scaffold = { createdDirs: [], createdFiles: [], resolvCopy: undefined, tmp };
+  const s: Scaffold = { createdDirs: [], createdFiles: [], etcCopies: undefined, tmp };
   try {
     await placeMountPoints(rootDir, s);
-    await prepareResolvConf(rootDir, s);
+    await prepareEtcFiles(rootDir, s);
     return s;
   } catch (e) {
     await cleanupRoot(rootDir, s);
@@ -122,24 +124,39 @@ async function placeMountPoints(rootDir: string, s: Scaffold): Promise<void> {
   }
 }
 
-async function prepareResolvConf(rootDir: string, s: Scaffold): Promise<void> {
+/** What the command sees in each /etc file: the host's DNS setup; the root's own hosts and hostname. */
+async function etcContent(name: string, inRoot: string | undefined): Promise<string | Buffer> {
+  if (name === 'resolv.conf') {
+    const host = await stat('/etc/resolv.conf').catch(() => undefined);
+    return host?.isFile() === true ? await readFile('/etc/resolv.conf') : '';
+  }
+  if (inRoot !== undefined) return await readFile(inRoot);
+  return name === 'hosts' ? '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' : `${hostname()}\n`;
+}
+
+async function prepareEtcFiles(rootDir: string, s: Scaffold): Promise<void> {
   const etc = join(rootDir, 'etc');
   const etcSt = await lstat(etc).catch(() => undefined);
-  if (etcSt?.isDirectory() !== true) return; // no /etc (scratch) or a link: no DNS config
-  const target = join(etc, 'resolv.conf');
-  const st = await lstat(target).catch(() => undefined);
-  if (st !== undefined && !st.isFile()) return; // a link (systemd-resolved images): leave it
-  const host = await stat('/etc/resolv.conf').catch(() => undefined);
-  const copy = join(s.tmp, 'resolv.conf');
-  if (host?.isFile() === true) await copyFile('/etc/resolv.conf', copy);
-  else await writeFile(copy, '');
-  if (st === undefined) {
-    await writeFile(target, '', { mode: 0o644 });
+  if (etcSt?.isDirectory() !== true) return; // no /etc (scratch) or a link: no such files
+  const copies = join(s.tmp, 'etc');
+  await mkdir(copies);
+  let created = false;
+  for (const name of ['resolv.conf', 'hosts', 'hostname']) {
+    const target = join(etc, name);
+    const st = await lstat(target).catch(() => undefined);
+    if (st !== undefined && !st.isFile()) continue; // a link (systemd-resolved images): leave it
+    await writeFile(join(copies, name), await etcContent(name, st === undefined ? undefined : target), { mode: 0o644 });
+    if (st === undefined) {
+      await writeFile(target, '', { mode: 0o644 });
+      s.createdFiles.push(target);
+      created = true;
+    }
+  }
+  if (created) {
     const after = await lstat(etc);
     s.etcTimes = { atimeMs: etcSt.atimeMs, mtimeMs: etcSt.mtimeMs, afterCreateMs: after.mtimeMs };
-    s.createdFiles.push(target);
   }
-  s.resolvCopy = copy;
+  s.etcCopies = copies;
 }
 
 /** Take the scaffold out again; returns the directories whose times were put back. */
