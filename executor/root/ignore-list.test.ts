@@ -1,4 +1,7 @@
-import { describe, expect, test } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { createIgnoreList, IgnoreList } from './ignore-list.ts';
 import { parseMountInfo } from './mountinfo.ts';
 import { cleanRel, hostPath, isUnder, relOfHost } from './workspace.ts';
@@ -21,7 +24,7 @@ describe('ignore list', () => {
     const list = createIgnoreList({
       root: '/', mode: 'container', ignorePaths: ['/opt/skip/'], contextDir: '/workspace', mountPoints: parseMountInfo(MOUNTINFO),
     });
-    expect(list.paths).toEqual([
+    expect(list.paths.filter((p) => p !== '/.dockerenv' && p !== '/run/.containerenv')).toEqual([
       '/dev', '/etc/resolv.conf', '/kaniko', '/opt/skip', '/proc', '/sys', '/var/run', '/work/build dir/root', '/work/build dir/root/var/cache', '/workspace',
     ]);
     expect(list.isIgnored('/')).toBe(false);
@@ -31,6 +34,17 @@ describe('ignore list', () => {
     expect(list.isIgnored('/etc')).toBe(false);
     expect(list.hasIgnoredBelow('/etc')).toBe(true);
     expect(list.hasIgnoredBelow('/usr')).toBe(false);
+  });
+
+  test('container mode: the container markers that exist (/.dockerenv, /run/.containerenv) are kept', () => {
+    const root = mkdtempSync(join(tmpdir(), 'kiln-ignore-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    writeFileSync(join(root, '.dockerenv'), '');
+    mkdirSync(join(root, 'run'));
+    const list = createIgnoreList({ root, mode: 'container', kanikoDir: join(root, 'kaniko'), mountPoints: [] });
+    expect(list.isIgnored('/.dockerenv')).toBe(true);
+    expect(list.hasIgnoredBelow('/run')).toBe(false); // no /run/.containerenv here: /run is not kept for it
+    expect(createIgnoreList({ root, mode: 'host', mountPoints: [] }).isIgnored('/.dockerenv')).toBe(false);
   });
 
   test('host mode: only mounts below the root dir, mapped to root-relative paths; the root mount itself is not ignored', () => {

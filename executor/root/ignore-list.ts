@@ -1,6 +1,7 @@
 // The ignore list of DESIGN.md §3: paths never extracted over, snapshotted or deleted.
 // All paths are root-relative; host paths (context, kaniko dir, mounts) are mapped in here once.
-import { cleanRel, parentRel, relOfHost, type RootMode } from './workspace.ts';
+import { existsSync } from 'node:fs';
+import { cleanRel, hostPath, parentRel, relOfHost, type RootMode } from './workspace.ts';
 import { readMountPoints } from './mountinfo.ts';
 
 export interface IgnoreListOptions {
@@ -22,6 +23,12 @@ export interface IgnoreListOptions {
 }
 
 const ALWAYS = ['/proc', '/sys', '/dev'];
+/**
+ * Container mode: the runtime's markers (build-root.ts's inContainer), when present. The stage
+ * cleanup must keep them, or the next build in the same container (a CI job building two
+ * images) is refused.
+ */
+const CONTAINER_MARKERS = ['/.dockerenv', '/run/.containerenv'];
 
 export class IgnoreList {
   readonly #paths = new Set<string>();
@@ -73,6 +80,9 @@ export function createIgnoreList(options: IgnoreListOptions): IgnoreList {
     if (rel !== undefined) list.add(rel);
   };
   addHost(options.kanikoDir ?? (options.mode === 'container' ? '/kaniko' : undefined));
+  if (options.mode === 'container') {
+    for (const m of CONTAINER_MARKERS) if (existsSync(hostPath(root, m))) list.add(m);
+  }
   addHost(options.contextDir);
   if (options.ignoreVarRun ?? true) list.add('/var/run');
   for (const p of options.ignorePaths ?? []) list.add(p);

@@ -170,6 +170,16 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     for (const gone of ['src', 'out']) expect(existsSync(`${rootfs}/${gone}`), gone).toBe(false);
   });
 
+  it('a second build in the same container after a multi-stage one is not refused: the stage cleanup keeps /.dockerenv', () => {
+    const args = ['--build-arg', `BASE=${env.images.busybox.v2s2}`, '--no-push', '--insecure-pull'];
+    const first = containerBuild('container-multistage', args, { after: 'ls -A /' });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.after.split('\n')).toContain('.dockerenv');
+    const second = runInContainerRoot(first.root, ['--context', 'dir:///workspace', '--dockerfile', 'Dockerfile', ...args]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain('from the builder');
+  });
+
   it('a failing RUN exits with the command\'s exit code and names the step; no digest file', () => {
     const c = containerBuild('failing-run', ['--build-arg', `BASE=${env.images.busybox.v2s2}`, ...push(dest('failing')), '--digest-file', '/kaniko/digest']);
     expect(c.code).toBe(42);
