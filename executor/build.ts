@@ -104,7 +104,12 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
   const results = new Map<number, StageOutput>();
   const summaries: { name: string; steps: StepSummary[] }[] = [];
   const stageRoots = new Map<number, string>();
-  const mounts = mountSettingsFor({ cacheDir: options.cache.mountDir, secrets: options.secrets, env: process.env, dockerfile, context, stageRoots });
+  // The default cache-mount directory lives on /cache, which Pods often mount read-only.
+  const defaultMountDir = options.cache.mountDir === join(options.cache.dir, 'mounts');
+  const mounts = mountSettingsFor({
+    cacheDir: options.cache.mountDir, secrets: options.secrets, env: process.env, dockerfile, context, stageRoots,
+    ...(defaultMountDir ? { cacheFallbackDir: join(workDir, 'cache-mounts') } : {}),
+  });
   const baseContext: BaseContext = { registry: options.registry, platform, getClient, logger, cacheDir: options.cache.dir, cacheTtlMs: options.cache.ttlMs };
   const fromRoot = createStageSources({
     dockerfile, stageRoots, workDir, logger,

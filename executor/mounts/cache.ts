@@ -17,6 +17,12 @@ import { copyTree } from './tree-copy.ts';
 export interface CacheStore {
   /** --cache-mount-dir (absolute). */
   dir: string;
+  /**
+   * Where caches go for this build only when `dir` cannot be written (the default
+   * <cache-dir>/mounts on a read-only /cache volume): the build works, the caches don't persist.
+   * Absent: an unwritable `dir` is an error (the user chose it).
+   */
+  fallbackDir?: string;
   logger: Logger;
   /** How long to wait for a busy shared/locked cache (default 30 minutes). */
   waitMs?: number;
@@ -35,6 +41,32 @@ export function cacheKey(id: string): string {
   return `${safe === '' ? 'cache' : safe}-${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
 }
 
+const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+/** `<dir>/<key>`, created; under the fallback directory when `dir` cannot be written. */
+async function cacheBase(store: CacheStore, key: string): Promise<string> {
+  const base = join(store.dir, key);
+  try {
+    await mkdir(base, { recursive: true, mode: 0o700 });
+    return base;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (store.fallbackDir === undefined || !UNWRITABLE.has(code)) {
+      throw new KilnError('E_IO', `creating the cache mount directory ${base}: ${code || (e as Error).message}`, {
+        cause: e,
+        hint: 'RUN --mount=type=cache keeps its caches in --cache-mount-dir (default <cache-dir>/mounts): give it a writable directory',
+      });
+    }
+    store.logger.warn(
+      `RUN --mount=type=cache: ${store.dir} is not writable (${code}); this build's caches will not persist. ` +
+        'Pass --cache-mount-dir on a writable volume to keep them between builds',
+    );
+    const fallback = join(store.fallbackDir, key);
+    await mkdir(fallback, { recursive: true, mode: 0o700 });
+    return fallback;
+  }
+}
+
 export interface CacheSeed {
   /** Host path of the seed (a stage's `source`), copied into a new cache. */
   host: string;
@@ -42,13 +74,7 @@ export interface CacheSeed {
 
 export async function leaseCache(m: CacheMount, store: CacheStore, seed?: CacheSeed): Promise<CacheLease> {
   const id = m.id !== undefined && m.id !== '' ? m.id : m.target;
-  const base = join(store.dir, cacheKey(id));
-  await mkdir(base, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
-    throw new KilnError('E_IO', `creating the cache mount directory ${base}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      cause: e,
-      hint: 'RUN --mount=type=cache keeps its caches in --cache-mount-dir (default <cache-dir>/mounts): give it a writable directory',
-    });
-  });
+  const base = await cacheBase(store, cacheKey(id));
   const release = await takeLock(base, m, store);
   if (release === undefined) {
     store.logger.info(`cache mount ${id} is in use by another build: using a private empty cache (sharing=private)`);

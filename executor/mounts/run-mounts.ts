@@ -20,6 +20,8 @@ import { copyTree } from './tree-copy.ts';
 export interface MountSettings extends MountSourceEnv {
   /** --cache-mount-dir */
   cacheDir: string;
+  /** This build's own directory for caches when the default cacheDir is read-only. */
+  cacheFallbackDir?: string;
   secrets: SecretSource;
 }
 
@@ -123,7 +125,10 @@ async function fillersFor(req: MountRequest, env: string[]): Promise<Filler[]> {
         out.push({
           target: m.target,
           fill: async (h) => {
-            lease = await leaseCache(m, { dir: req.settings.cacheDir, logger: req.logger }, seed);
+            lease = await leaseCache(m, {
+              dir: req.settings.cacheDir, logger: req.logger,
+              ...(req.settings.cacheFallbackDir !== undefined ? { fallbackDir: req.settings.cacheFallbackDir } : {}),
+            }, seed);
             await lease.fill(h);
           },
           drain: async (h) => {

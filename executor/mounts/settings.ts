@@ -9,6 +9,8 @@ import type { MountSettings } from './run-mounts.ts';
 export interface MountSettingsInput {
   /** --cache-mount-dir */
   cacheDir: string;
+  /** Set when cacheDir is the default (not chosen by the user): used if it is read-only. */
+  cacheFallbackDir?: string;
   secrets: readonly SecretSpec[];
   env: NodeJS.ProcessEnv;
   dockerfile: Dockerfile;
@@ -20,6 +22,7 @@ export interface MountSettingsInput {
 export function mountSettingsFor(input: MountSettingsInput): MountSettings {
   return {
     cacheDir: input.cacheDir,
+    ...(input.cacheFallbackDir !== undefined ? { cacheFallbackDir: input.cacheFallbackDir } : {}),
     secrets: { specs: input.secrets, env: input.env },
     context: input.context,
     stageRoot: (from) => {
