@@ -3,7 +3,7 @@
 // for FROM lines by shared/dockerfile, each stage's base classified (scratch, a stage, an
 // image) with its `FROM --platform`, the target, and the stages to build in dependency order.
 import {
-  expandFrom, resolveGlobalScope, resolveStageRef, resolveTarget, stageDependencies,
+  expandFrom, resolveGlobalScope, resolveStageRef, resolveTarget, stageBuildOrder, stageDependencies,
   type Dockerfile, type GlobalScope, type Stage,
 } from '../shared/dockerfile/index.ts';
 import { DockerfileError } from '../shared/errors.ts';
@@ -55,7 +55,7 @@ export function createPlan(dockerfile: Dockerfile, options: PlanOptions): Plan {
   const deps = stageDependencies(dockerfile, { buildArgs, platforms });
   const roots = options.skipUnusedStages ? [target] : dockerfile.stages.filter((s) => s.index <= target).map((s) => s.index);
   // Whatever would come after the target is not needed by it (a stage that copies from the target).
-  const all = buildOrder(dockerfile, deps, roots);
+  const all = stageBuildOrder(dockerfile, deps, roots);
   const order = all.slice(0, all.indexOf(target) + 1);
   const readers = new Map<number, number[]>();
   for (const i of order) {
@@ -76,25 +76,6 @@ export function createPlan(dockerfile: Dockerfile, options: PlanOptions): Plan {
     global,
     readers,
   };
-}
-
-/** Dependencies first (a cycle is an error), then Dockerfile order. */
-function buildOrder(df: Dockerfile, deps: ReturnType<typeof stageDependencies>, roots: readonly number[]): number[] {
-  const state = new Map<number, 'visiting' | 'done'>();
-  const order: number[] = [];
-  const visit = (i: number): void => {
-    if (state.get(i) === 'done') return;
-    const stage = df.stages[i] as Stage;
-    if (state.get(i) === 'visiting') {
-      throw new DockerfileError('E_DOCKERFILE', `circular dependency detected on stage: ${stage.name ?? i}`, { file: df.file, ...stage.from.loc });
-    }
-    state.set(i, 'visiting');
-    for (const d of [...(deps[i] ?? [])].sort((a, b) => a.index - b.index)) visit(d.index);
-    state.set(i, 'done');
-    order.push(i);
-  };
-  for (const r of roots) visit(r);
-  return order;
 }
 
 interface StageInputs {

@@ -14,7 +14,7 @@ export {
   type GlobalScope, type GlobalScopeOptions, type Platforms, type StageScope, type StageScopeOptions,
 } from './scope.ts';
 export {
-  resolveTarget, resolveStageRef, stageDependencies, stagesNeeded, baseImagesOf,
+  resolveTarget, resolveStageRef, stageDependencies, stagesNeeded, stageBuildOrder, baseImagesOf,
   type StageRef, type StageDependency, type StagePlanOptions, type BaseImagesOptions,
 } from './stages.ts';
 export { loadDockerignore, parseDockerignore, createDockerignore, type Dockerignore } from './dockerignore.ts';

@@ -101,7 +101,15 @@ export function stageDependencies(df: Dockerfile, opts: StagePlanOptions = {}): 
  * free). A dependency cycle is an error.
  */
 export function stagesNeeded(df: Dockerfile, target?: string, opts: StagePlanOptions = {}): Stage[] {
-  const deps = stageDependencies(df, opts);
+  const order = stageBuildOrder(df, stageDependencies(df, opts), [resolveTarget(df, target).index]);
+  return order.map((i) => df.stages[i] as Stage);
+}
+
+/**
+ * Stage indexes to build for `roots`, each after the stages it depends on (a depth-first
+ * topological order, dependencies in stage order). A dependency cycle is an error.
+ */
+export function stageBuildOrder(df: Dockerfile, deps: readonly (readonly StageDependency[])[], roots: readonly number[]): number[] {
   const state = new Map<number, 'visiting' | 'done'>();
   const order: number[] = [];
   const visit = (i: number): void => {
@@ -115,8 +123,8 @@ export function stagesNeeded(df: Dockerfile, target?: string, opts: StagePlanOpt
     state.set(i, 'done');
     order.push(i);
   };
-  visit(resolveTarget(df, target).index);
-  return order.map((i) => df.stages[i] as Stage);
+  for (const r of roots) visit(r);
+  return order;
 }
 
 export interface BaseImagesOptions extends StagePlanOptions {
