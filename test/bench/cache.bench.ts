@@ -3,10 +3,11 @@
 // verify digests; both as CLI processes), a second run of each over a warm store, and the
 // executor's side: a base resolved from the store (every blob hashed, then read verified)
 // against the same image pulled from the registry. Writes its section of RESULTS.md.
+import { measuredOn, writeResultsSection } from './results.ts';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sha256 } from '../../shared/digest.ts';
@@ -22,8 +23,6 @@ import { Readable } from 'node:stream';
 const LAYERS = 4;
 const LAYER_BYTES = 40 * 1024 * 1024;
 const RUNS = 3;
-const START = '<!-- bench:cache:start -->';
-const END = '<!-- bench:cache:end -->';
 const platform = { os: 'linux', architecture: 'amd64' };
 const WARMER = new URL('../../dist/warmer.js', import.meta.url).pathname;
 
@@ -120,22 +119,15 @@ export async function run(): Promise<Row[]> {
 }
 
 function writeSection(rows: Row[], load: number): void {
-  const file = new URL('./RESULTS.md', import.meta.url).pathname;
-  const lines = [
-    START,
+  writeResultsSection('cache', [
     '## Base-image store: warmer and executor reads (test/bench/cache.bench.ts)',
     '',
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown cpu'}, Node ${process.versions.node}, ${execFileSync('skopeo', ['--version'], { encoding: 'utf8' }).trim()}, Debian docker-registry (plain HTTP, loopback), median of ${RUNS} runs; 1-minute load average ${load.toFixed(1)} when the run started.`,
+    `${measuredOn()}, ${execFileSync('skopeo', ['--version'], { encoding: 'utf8' }).trim()}, Debian docker-registry (plain HTTP, loopback), median of ${RUNS} runs; 1-minute load average ${load.toFixed(1)} when the run started.`,
     'Warmer and skopeo both run as processes (start-up included), write an OCI layout and verify digests. Layers are random, so gzip cannot shrink them. Ratio > 1 means Kiln is faster.',
     'Where the warmer loses: Node start-up with the bundle (~0.25 s, all of the fresh re-run but its index lookup), and each layer hashed twice on one thread: the registry client verifies what it receives and the store verifies what it writes before the rename (measured by hand: dropping the store check saved ~0.2 s CPU and ~0.4 s wall per 168 MB; it is kept, as the store\'s own guarantee). Reading from the store beats pulling even though the executor side hashes every blob twice too (at resolve, to fall back before a build uses a corrupt blob, then while reading).',
     '',
     '| what | Kiln | reference | Kiln vs reference |',
     '|---|---|---|---|',
     ...rows.map((r) => `| ${r.what} | ${r.kiln} | ${r.reference} | ${r.ratio} |`),
-    END,
-  ].join('\n');
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const i = old.indexOf(START);
-  const j = old.indexOf(END);
-  writeFileSync(file, i !== -1 && j > i ? old.slice(0, i) + lines + old.slice(j + END.length) : `${old.trimEnd()}\n\n${lines}\n`);
+  ]);
 }

@@ -1,9 +1,10 @@
 // Benchmarks for the filesystem side of the executor (issue 5): layer extraction vs GNU tar,
 // the snapshot walk vs find(1), and layer writing (tar + gzip) vs `tar | gzip`.
 // Writes its section of test/bench/RESULTS.md between its own markers.
+import { measuredOn, writeResultsSection } from './results.ts';
 import { execFileSync, execSync } from 'node:child_process';
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tarHeader, tarReadable } from '../../executor/layer/tar-pack.ts';
 import { writeLayer } from '../../executor/layer/write-layer.ts';
@@ -12,8 +13,6 @@ import { IgnoreList } from '../../executor/root/ignore-list.ts';
 import { takeSnapshot } from '../../executor/root/snapshot.ts';
 
 const RUNS = 3;
-const START = '<!-- bench:layer-fs:start -->';
-const END = '<!-- bench:layer-fs:end -->';
 
 interface Row { what: string; kiln: string; reference: string; note: string }
 
@@ -173,22 +172,13 @@ async function bigLayer(work: string, ignore: IgnoreList): Promise<Row[]> {
 }
 
 function writeSection(rows: Row[]): void {
-  const file = new URL('./RESULTS.md', import.meta.url).pathname;
-  const cpu = cpus()[0]?.model ?? 'unknown cpu';
-  const lines = [
-    START,
+  writeResultsSection('layer-fs', [
     '## Extraction, snapshots, layer writing (test/bench/layer-fs.bench.ts)',
     '',
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpu}, Node ${process.versions.node}, median of ${RUNS} runs, files in page cache; load average ${loadavg()[0]?.toFixed(1)} at the end (other work shares the 2 cores: compare Kiln with its reference on the same row, not across runs).`,
+    `${measuredOn()}, median of ${RUNS} runs, files in page cache; load average ${loadavg()[0]?.toFixed(1)} at the end (other work shares the 2 cores: compare Kiln with its reference on the same row, not across runs).`,
     '',
     '| what | Kiln | reference | note |',
     '|---|---|---|---|',
     ...rows.map((r) => `| ${r.what} | ${r.kiln} | ${r.reference} | ${r.note} |`),
-    END,
-  ].join('\n');
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const i = old.indexOf(START);
-  const j = old.indexOf(END);
-  const next = i !== -1 && j > i ? old.slice(0, i) + lines + old.slice(j + END.length) : old.trimEnd() + '\n\n' + lines + '\n';
-  writeFileSync(file, next);
+  ]);
 }

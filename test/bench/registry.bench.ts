@@ -2,9 +2,10 @@
 // MB on loopback against Debian's docker-registry, with `skopeo copy` of the same image in the
 // same run as the yardstick. Both read from and write to an OCI layout on disk; every push
 // goes to a fresh registry so that neither side can skip or mount blobs.
+import { measuredOn, writeResultsSection } from './results.ts';
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
@@ -20,8 +21,6 @@ import { tarOf } from '../helpers/random-image.ts';
 const LAYERS = 8;
 const LAYER_BYTES = 40 * 1024 * 1024;
 const RUNS = 3;
-const START = '<!-- bench:registry:start -->';
-const END = '<!-- bench:registry:end -->';
 
 interface Row { what: string; kiln: string; skopeo: string; ratio: string }
 
@@ -149,22 +148,15 @@ export async function run(): Promise<Row[]> {
 }
 
 function writeSection(rows: Row[], load: number): void {
-  const file = new URL('./RESULTS.md', import.meta.url).pathname;
   const skopeoVersion = execFileSync('skopeo', ['--version'], { encoding: 'utf8' }).trim();
-  const lines = [
-    START,
+  writeResultsSection('registry', [
     '## Registry push and pull (test/bench/registry.bench.ts)',
     '',
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown cpu'}, Node ${process.versions.node}, ${skopeoVersion}, Debian docker-registry (plain HTTP, loopback, filesystem storage), median of ${RUNS} runs, Kiln and skopeo alternating; 1-minute load average ${load.toFixed(1)} when the run started (other work on the machine makes both slower).`,
+    `${measuredOn()}, ${skopeoVersion}, Debian docker-registry (plain HTTP, loopback, filesystem storage), median of ${RUNS} runs, Kiln and skopeo alternating; 1-minute load average ${load.toFixed(1)} when the run started (other work on the machine makes both slower).`,
     'Both tools read the image from an OCI layout on disk (push) or write its blobs to disk (pull), verify digests, and push to a fresh registry each run (no blob skipped or mounted). Layers are random, so gzip cannot shrink them. Ratio > 1 means Kiln is faster.',
     '',
     '| what | Kiln | skopeo copy | Kiln vs skopeo |',
     '|---|---|---|---|',
     ...rows.map((r) => `| ${r.what} | ${r.kiln} | ${r.skopeo} | ${r.ratio} |`),
-    END,
-  ].join('\n');
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const i = old.indexOf(START);
-  const j = old.indexOf(END);
-  writeFileSync(file, i !== -1 && j > i ? old.slice(0, i) + lines + old.slice(j + END.length) : `${old.trimEnd()}\n\n${lines}\n`);
+  ]);
 }
