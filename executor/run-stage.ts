@@ -24,6 +24,7 @@ import type { StepSummary } from './summary.ts';
 import { onbuildTriggers } from './run-stage-onbuild.ts';
 import type { FromRoot } from './stage-sources.ts';
 import { applyCacheHit, extractCached, type StageCache } from './layer-cache/index.ts';
+import { checkCopyDestination } from './container-guard.ts';
 
 export interface StageInput {
   planned: PlannedStage;
@@ -130,6 +131,7 @@ async function runOneStep(input: StageInput, st: StageState, raw: Exclude<Instru
     return;
   }
   if (st.deferred !== undefined && needsRoot(instr)) await materializeRoot(input, st, instr);
+  if (instr.kind === 'COPY' || instr.kind === 'ADD') await checkCopyDestination(instr, st.config, { workspace: input.workspace, contextDir: input.context.dir });
   const result = await runStep(instr, {
     config: st.config, cmdSetInStage: st.cmdSet, root: input.workspace, buildArgs: [...st.scope.declared(), ...st.scope.proxies()],
     context: input.context, io: input.io, logger, file: input.file, ...(input.mounts ? { mounts: input.mounts } : {}),

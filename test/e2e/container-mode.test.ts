@@ -180,6 +180,31 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     expect(second.stdout).toContain('from the builder');
   });
 
+  it('COPY into the build context at /workspace is refused before it writes (the context stays intact); with the context elsewhere it builds, COPY and RUN layers equal to the host mode\'s', () => {
+    const fixture = 'container-workdir-workspace';
+    const args = ['--build-arg', `BASE=${env.images.busybox.v2s2}`];
+    const refused = containerBuild(fixture, [...args, '--no-push', '--insecure-pull']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('COPY hello.txt .: the destination /workspace is inside the build context (/workspace)');
+    expect(readFileSync(`${refused.root.rootfs}/workspace/hello.txt`, 'utf8')).toBe(readFileSync(`${fixtures}/${fixture}/hello.txt`, 'utf8'));
+    expect(readdirSync(`${refused.root.rootfs}/workspace`).sort()).toEqual(['Dockerfile', 'hello.txt']);
+
+    const hostRef = dest('ws-host');
+    const h = build(fixture, [...args, ...push(hostRef)]);
+    expect(h.code, h.stderr).toBe(0);
+    const root = createContainerRoot({ kaniko, context: path.join(fixtures, fixture), contextAt: '/context', parent: tempDir('kiln-container-') });
+    onTestFinished(() => removeContainerRoot(root));
+    const containerRef = dest('ws-container');
+    const c = runInContainerRoot(root, ['--context', 'dir:///context', '--dockerfile', 'Dockerfile', ...args, ...push(containerRef)]);
+    expect(c.code, c.stderr).toBe(0);
+    // One known difference: the executor image has /workspace (its WORKDIR), so in the container
+    // `WORKDIR /workspace` finds it and makes no layer, where the host mode creates it. The
+    // COPY and RUN layers (which carry workspace/ as a parent) are byte-identical.
+    const host = diffIds(hostRef);
+    expect(diffIds(containerRef)).toEqual(host.filter((_, i) => i !== host.length - 3));
+    expect(readFileSync(`${unpack(containerRef)}/workspace/hello.txt`, 'utf8')).toBe('hello\nmore\n');
+  });
+
   it('a failing RUN exits with the command\'s exit code and names the step; no digest file', () => {
     const c = containerBuild('failing-run', ['--build-arg', `BASE=${env.images.busybox.v2s2}`, ...push(dest('failing')), '--digest-file', '/kaniko/digest']);
     expect(c.code).toBe(42);

@@ -95,8 +95,10 @@ export interface ContainerRoot {
 export interface ContainerRootOptions {
   /** What prepareKanikoDir returned. */
   kaniko: string;
-  /** The build context, copied to /workspace (modes and mtimes kept). */
+  /** The build context, copied to /workspace (modes and mtimes kept), or to `contextAt`. */
   context: string;
+  /** Where the context goes in the container (default /workspace, kaniko's). */
+  contextAt?: string;
   /** Where the root's directory is made (a test's temp dir). */
   parent: string;
   /**
@@ -113,7 +115,11 @@ export function createContainerRoot(o: ContainerRootOptions): ContainerRoot {
   mkdirSync(rootfs, { mode: 0o755 });
   chmodSync(rootfs, 0o755);
   run('cp', ['-a', o.kaniko, path.join(rootfs, 'kaniko')]);
-  run('cp', ['-a', o.context, path.join(rootfs, 'workspace')]);
+  const at = path.join(rootfs, o.contextAt ?? '/workspace');
+  mkdirSync(path.join(rootfs, 'workspace'), { recursive: true }); // the image's WORKDIR
+  mkdirSync(path.dirname(at), { recursive: true });
+  if (at === path.join(rootfs, 'workspace')) rmSync(at, { recursive: true });
+  run('cp', ['-a', o.context, at]);
   for (const d of ['proc', 'sys', 'dev', 'etc']) mkdirSync(path.join(rootfs, d), { mode: 0o755 });
   mkdirSync(path.join(rootfs, 'tmp'));
   chmodSync(path.join(rootfs, 'tmp'), 0o1777);
