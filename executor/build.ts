@@ -16,6 +16,7 @@ import type { BuildContext } from './context/types.ts';
 import { inContainer, stageWorkspace, targetWorkspace } from './build-root.ts';
 import { fetchContext } from './context/fetch-context.ts';
 import type { ExecutorOptions } from './options.ts';
+import { containerCacheMountDir } from './mounts/cache-dir.ts';
 import { mountSettingsFor } from './mounts/settings.ts';
 import { createPlan, type Plan, type PlannedStage } from './plan.ts';
 import { createProgress, type Progress } from './progress.ts';
@@ -106,8 +107,9 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
   const stageRoots = new Map<number, string>();
   // The default cache-mount directory lives on /cache, which Pods often mount read-only.
   const defaultMountDir = options.cache.mountDir === join(options.cache.dir, 'mounts');
+  const mountDir = cacheMountDirFor(options, { target, contextDir: context.dir, workDir, logger, dockerfile });
   const mounts = mountSettingsFor({
-    cacheDir: options.cache.mountDir, secrets: options.secrets, env: process.env, dockerfile, context, stageRoots,
+    cacheDir: mountDir, secrets: options.secrets, env: process.env, dockerfile, context, stageRoots,
     ...(defaultMountDir ? { cacheFallbackDir: join(workDir, 'cache-mounts') } : {}),
   });
   const baseContext: BaseContext = { registry: options.registry, platform, getClient, logger, cacheDir: options.cache.dir, cacheTtlMs: options.cache.ttlMs };
@@ -126,7 +128,7 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
       ignoreVarRun: options.snapshot.ignoreVarRun, contextDir: context.dir, kanikoDir: options.root.kanikoDir,
       // Kiln's own work files (layers, spooled pulls, stage roots) sit under the root "/" in a container.
       // …and so do the RUN --mount=type=cache directories (--cache-mount-dir), volume or not.
-      extra: workspace.mode === 'container' ? [workDir, options.cache.mountDir] : [],
+      extra: workspace.mode === 'container' ? [workDir, mountDir] : [],
     });
     if (how.cleanBefore) await cleanRoot(workspace.root, ignore, logger);
     const out = await runStage({
@@ -159,6 +161,19 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
     summaries.push({ name: stageName(planned), steps: out.steps });
   }
   return { results, summaries };
+}
+
+/** --cache-mount-dir, or in a container a directory under /kaniko when creating it would add to the image (mounts/cache-dir.ts). */
+function cacheMountDirFor(options: ExecutorOptions, o: { target: Workspace; contextDir: string; workDir: string; logger: Logger; dockerfile: Dockerfile }): string {
+  if (o.target.mode !== 'container') return options.cache.mountDir;
+  const ignore = createIgnoreList({
+    root: o.target.root, mode: 'container', ignorePaths: options.snapshot.ignorePaths, ignoreVarRun: options.snapshot.ignoreVarRun,
+    contextDir: o.contextDir, kanikoDir: options.root.kanikoDir, extra: [o.workDir],
+  });
+  const choice = containerCacheMountDir({ root: o.target.root, mountDir: options.cache.mountDir, kanikoDir: options.root.kanikoDir, ignore });
+  const used = o.dockerfile.stages.some((s) => s.instructions.some((i) => i.kind === 'RUN' && i.mounts.some((m) => m.type === 'cache')));
+  if (choice.moved !== undefined) (used ? o.logger.warn : o.logger.debug).call(o.logger, `RUN --mount=type=cache: ${choice.moved}`);
+  return choice.dir;
 }
 
 function parseDestinations(options: ExecutorOptions): Reference[] {

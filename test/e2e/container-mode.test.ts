@@ -293,4 +293,21 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     expect(await lastLayerPax(containerRef)).toEqual(want);
     expect(diffIds(containerRef)).toEqual(diffIds(hostRef));
   });
+
+  it('RUN --mount=type=cache without a /cache volume: no /cache in the layer (as the host mode), the caches kept under /kaniko', () => {
+    const args = ['--build-arg', `BASE=${env.images.busybox.v2s2}`];
+    const hostRef = dest('cache-host');
+    const h = build('container-cache', [...args, ...push(hostRef), '--cache-mount-dir', path.join(tempDir(), 'mounts')]);
+    expect(h.code, h.stderr).toBe(0);
+    const containerRef = dest('cache-container');
+    const c = containerBuild('container-cache', [...args, ...push(containerRef)], { after: 'ls -A /; echo =; ls /kaniko/cache-mounts' });
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toContain('/cache/mounts does not exist in this container and creating /cache would put it into the image');
+    const [top, caches] = c.after.split('=\n').map((t) => t.trim().split('\n'));
+    expect(top).not.toContain('cache');
+    expect(caches).toHaveLength(1);
+    expect(lastLayerEntries(containerRef).map((l) => l.split(/\s+/).at(-1))).toEqual(['seen']);
+    expect(diffIds(containerRef)).toEqual(diffIds(hostRef));
+  });
 });
+
