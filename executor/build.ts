@@ -22,7 +22,7 @@ import { createPlan, type Plan, type PlannedStage } from './plan.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { writeOutputs } from './push.ts';
 import { cleanRoot } from './root/clean-root.ts';
-import { createIgnoreList } from './root/ignore-list.ts';
+import { createIgnoreList, IgnoreList } from './root/ignore-list.ts';
 import type { RunIo } from './root/run.ts';
 import type { Workspace } from './root/workspace.ts';
 import { runStage, type StageOutput } from './run-stage.ts';
@@ -75,6 +75,7 @@ async function buildIn(options: ExecutorOptions, contextDir: string, logger: Log
     if (image === undefined) throw new KilnError('E_INTERNAL', 'the target stage produced no image');
     await writeOutputs(image, { ...options.output, destinations }, getClient, logger, progress);
     await layerCache?.settle();
+    if (options.root.cleanup) await deleteFilesystem(target, { options, contextDir: context.dir, workDir, logger });
     logSummary(logger, summaries, Date.now() - started);
   } finally {
     progress.clear();
@@ -161,6 +162,23 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
     summaries.push({ name: stageName(planned), steps: out.steps });
   }
   return { results, summaries };
+}
+
+/**
+ * --cleanup (kaniko's DeleteFilesystem): empty the build root once the image is out, so the next
+ * build in the same container starts from a clean "/" as the host mode starts from an empty
+ * directory. In a container the ignore list stays (Kiln's directory, the context, mounts).
+ */
+async function deleteFilesystem(target: Workspace, o: { options: ExecutorOptions; contextDir: string; workDir: string; logger: Logger }): Promise<void> {
+  o.logger.info('Deleting filesystem...');
+  const { options } = o;
+  const ignore = target.mode === 'container'
+    ? createIgnoreList({
+      root: target.root, mode: 'container', ignorePaths: options.snapshot.ignorePaths, ignoreVarRun: options.snapshot.ignoreVarRun,
+      contextDir: o.contextDir, kanikoDir: options.root.kanikoDir, extra: [o.workDir, options.cache.mountDir],
+    })
+    : new IgnoreList();
+  await cleanRoot(target.root, ignore, o.logger);
 }
 
 /** --cache-mount-dir, or in a container a directory under /kaniko when creating it would add to the image (mounts/cache-dir.ts). */

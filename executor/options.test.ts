@@ -268,7 +268,6 @@ describe('not implemented yet', () => {
   it('fails on each listed flag with E_NOT_IMPLEMENTED naming it', () => {
     const cases: [string, string[]][] = [
       ['materialize', ['--materialize']],
-      ['cleanup', ['--cleanup']],
       ['image-fs-extract-retry', ['--image-fs-extract-retry=2']],
       ['annotation', ['--annotation', 'a=b']],
     ];

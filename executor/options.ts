@@ -136,7 +136,6 @@ export interface NotImplemented {
  */
 export const notImplementedFlags: readonly NotImplemented[] = [
   { flag: 'materialize', when: (o) => o.root.materialize },
-  { flag: 'cleanup', when: (o) => o.root.cleanup },
   { flag: 'image-fs-extract-retry', when: (o) => o.root.extractRetry > 0 },
   { flag: 'annotation', when: (o) => Object.keys(o.annotations).length > 0 },
 ];

@@ -180,6 +180,22 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     expect(second.stdout).toContain('from the builder');
   });
 
+  it('--cleanup empties "/" but for the ignore list, so the next build in the same container gives the host mode\'s layers', () => {
+    const fixture = 'container-mode';
+    const args = ['--build-arg', `BASE=${env.images.busybox.v2s2}`];
+    const first = containerBuild(fixture, [...args, '--no-push', '--insecure-pull', '--cleanup'], { after: 'ls -A /' });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('Deleting filesystem...');
+    expect(first.after.trim().split('\n')).toEqual(['.dockerenv', 'dev', 'etc', 'kaniko', 'proc', 'sys', 'var', 'workspace']);
+    const containerRef = dest('cleanup-container');
+    const second = runInContainerRoot(first.root, ['--context', 'dir:///workspace', '--dockerfile', 'Dockerfile', ...args, ...push(containerRef)]);
+    expect(second.code, second.stderr).toBe(0);
+    const hostRef = dest('cleanup-host');
+    const h = build(fixture, [...args, ...push(hostRef)]);
+    expect(h.code, h.stderr).toBe(0);
+    expect(diffIds(containerRef)).toEqual(diffIds(hostRef));
+  });
+
   it('COPY into the build context at /workspace is refused before it writes (the context stays intact); with the context elsewhere it builds, COPY and RUN layers equal to the host mode\'s', () => {
     const fixture = 'container-workdir-workspace';
     const args = ['--build-arg', `BASE=${env.images.busybox.v2s2}`];
