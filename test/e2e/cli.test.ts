@@ -67,10 +67,10 @@ describe('executor bundle', () => {
   });
 
   it('writes the error as one JSON line with --log-format json', () => {
-    const r = executor('--no-push', '--log-format', 'json', '--cleanup');
+    const r = executor('--no-push', '--log-format', 'json', '--materialize');
     expect(r.code).toBe(1);
     const line = JSON.parse(r.stderr) as Record<string, unknown>;
-    expect(line).toMatchObject({ level: 'error', code: 'E_NOT_IMPLEMENTED', msg: 'error building image: flag --cleanup is not implemented yet' });
+    expect(line).toMatchObject({ level: 'error', code: 'E_NOT_IMPLEMENTED', msg: 'error building image: flag --materialize is not implemented yet' });
   });
 
   it('writes a usage error as JSON too when --log-format json is on the command line', () => {
