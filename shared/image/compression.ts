@@ -5,6 +5,7 @@ import * as zlib from 'node:zlib';
 import { Decompress as FzstdDecompress } from 'fzstd';
 import { KilnError } from '../errors.ts';
 import { MediaTypes, type MediaType } from './types.ts';
+import { ZstdFrameSplitter } from './zstd-frames.ts';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -87,24 +88,41 @@ export function decompressStream(mediaType?: MediaType): Duplex {
   return new SniffingDecompressor();
 }
 
-/** Buffers the first bytes, picks a decompressor, then streams through it with backpressure. */
+/**
+ * Buffers the first bytes, picks a decompressor, then streams through it with backpressure.
+ * zstd goes in one frame per write (see zstd-frames.ts), so node:zlib's decoder reads every frame.
+ */
 class SniffingDecompressor extends Duplex {
   #head: Buffer[] = [];
   #headLength = 0;
   #inner: Transform | undefined;
+  #frames: ZstdFrameSplitter | undefined;
   /** The reader asked for more and has not been refused since (push() returned false). */
   #wanted = false;
 
-  #start(): Transform {
-    const head = Buffer.concat(this.#head);
-    const inner = decompressor(detectCompression(head));
+  #start(head: Buffer): Transform {
+    const kind = detectCompression(head);
+    const inner = decompressor(kind);
     this.#inner = inner;
+    this.#frames = kind === 'zstd' ? new ZstdFrameSplitter() : undefined;
     this.#head = [];
     inner.on('readable', () => this.#pump());
     inner.on('end', () => this.push(null));
     inner.on('error', (e) => this.destroy(e));
-    if (head.length > 0) inner.write(head);
     return inner;
+  }
+
+  #feed(inner: Transform, chunk: Buffer, cb: (e?: Error | null) => void): void {
+    let pieces: Buffer[];
+    try {
+      pieces = this.#frames?.split(chunk) ?? [chunk];
+    } catch (e) {
+      return cb(e as Error);
+    }
+    let ok = true;
+    for (const piece of pieces) ok = inner.write(piece);
+    if (ok) cb();
+    else inner.once('drain', () => cb());
   }
 
   #pump(): void {
@@ -124,20 +142,28 @@ class SniffingDecompressor extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    let inner = this.#inner;
-    if (inner === undefined) {
-      this.#head.push(chunk);
-      this.#headLength += chunk.length;
-      if (this.#headLength < SNIFF_BYTES) return cb();
-      inner = this.#start();
-      return inner.writableNeedDrain ? void inner.once('drain', () => cb()) : cb();
-    }
-    if (inner.write(chunk)) cb();
-    else inner.once('drain', () => cb());
+    const inner = this.#inner;
+    if (inner !== undefined) return this.#feed(inner, chunk, cb);
+    this.#head.push(chunk);
+    this.#headLength += chunk.length;
+    if (this.#headLength < SNIFF_BYTES) return cb();
+    const head = Buffer.concat(this.#head);
+    this.#feed(this.#start(head), head, cb);
   }
 
   override _final(cb: (e?: Error | null) => void): void {
-    (this.#inner ?? this.#start()).end();
+    let inner = this.#inner;
+    if (inner === undefined) {
+      const head = Buffer.concat(this.#head); // under SNIFF_BYTES: never zstd
+      inner = this.#start(head);
+      if (head.length > 0) inner.write(head);
+    }
+    try {
+      this.#frames?.end();
+    } catch (e) {
+      return cb(e as Error);
+    }
+    inner.end();
     cb();
   }
 
