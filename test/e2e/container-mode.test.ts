@@ -136,6 +136,18 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     expect(lastLayerEntries(containerRef)).toEqual(lastLayerEntries(hostRef));
   });
 
+  it('FROM scratch: COPY into /etc (where the container has its mount points), /tmp and /usr gives the host mode\'s layers', () => {
+    const hostRef = dest('scratch-host');
+    const h = build('container-scratch', push(hostRef));
+    expect(h.code, h.stderr).toBe(0);
+    const containerRef = dest('scratch-container');
+    const c = containerBuild('container-scratch', push(containerRef));
+    expect(c.code, c.stderr).toBe(0);
+    expect(diffIds(containerRef)).toHaveLength(3);
+    expect(diffIds(containerRef)).toEqual(diffIds(hostRef));
+    expect(lastLayerEntries(containerRef).map((l) => l.split(/\s+/).at(-1))).toEqual(['usr/', 'usr/f']);
+  });
+
   it('multi-stage (the :debug image): COPY --from an earlier stage works, the stage cleanup removes its files and keeps /kaniko, /workspace and the /busybox volume', () => {
     const fixture = 'container-multistage';
     const base = ['--build-arg', `BASE=${env.images.busybox.v2s2}`];

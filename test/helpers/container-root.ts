@@ -121,8 +121,7 @@ export function createContainerRoot(o: ContainerRootOptions): ContainerRoot {
   if (at === path.join(rootfs, 'workspace')) rmSync(at, { recursive: true });
   run('cp', ['-a', o.context, at]);
   for (const d of ['proc', 'sys', 'dev', 'etc']) mkdirSync(path.join(rootfs, d), { mode: 0o755 });
-  mkdirSync(path.join(rootfs, 'tmp'));
-  chmodSync(path.join(rootfs, 'tmp'), 0o1777);
+  // No /tmp: the executor image (FROM scratch) has none; TMPDIR is /kaniko/tmp.
   writeFileSync(path.join(rootfs, '.dockerenv'), '', { mode: 0o755 });
   // Docker bind-mounts these files over empty placeholders: mount points inside the container.
   mkdirSync(path.join(dir, 'etc'));
