@@ -148,6 +148,22 @@ describe('container mode: /kaniko/executor over "/" in a pivoted private namespa
     expect(lastLayerEntries(containerRef).map((l) => l.split(/\s+/).at(-1))).toEqual(['usr/', 'usr/f']);
   });
 
+  it('--cache: a build whose steps all hit the layer cache (cached layers unpacked over "/") gives the host mode\'s layers', () => {
+    const fixture = 'container-mode';
+    const cacheRepo = `${env.plain.host}/kiln/e2e-container-cache-${process.pid}-${Date.now()}`;
+    const args = ['--build-arg', `BASE=${env.images.busybox.v2s2}`, '--cache=true', `--cache-repo=${cacheRepo}`];
+    const warm = containerBuild(fixture, [...args, '--no-push', '--insecure-pull', '--reproducible']);
+    expect(warm.code, warm.stderr).toBe(0);
+    const containerRef = dest('cached-container');
+    const c = containerBuild(fixture, [...args, ...push(containerRef)]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toContain('Using caching version of cmd: RUN echo "$(id -u) $HOME $(pwd)" > note');
+    const hostRef = dest('cached-host');
+    const h = build(fixture, [...args, ...push(hostRef)]);
+    expect(h.code, h.stderr).toBe(0);
+    expect(diffIds(containerRef)).toEqual(diffIds(hostRef));
+  });
+
   it('multi-stage (the :debug image): COPY --from an earlier stage works, the stage cleanup removes its files and keeps /kaniko, /workspace and the /busybox volume', () => {
     const fixture = 'container-multistage';
     const base = ['--build-arg', `BASE=${env.images.busybox.v2s2}`];
