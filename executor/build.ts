@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KilnError } from '../shared/errors.ts';
-import { defaultPlatform, formatPlatform, scratchImage } from '../shared/image/index.ts';
+import { defaultPlatform, formatPlatform, scratchImage, withAnnotations } from '../shared/image/index.ts';
 import type { Image, Platform } from '../shared/image/types.ts';
 import type { Logger } from '../shared/log.ts';
 import { parseReference, type Reference } from '../shared/reference/index.ts';
@@ -73,7 +73,9 @@ async function buildIn(options: ExecutorOptions, contextDir: string, logger: Log
     const finalStage = plan.stages.find((p) => p.final);
     const image = finalStage === undefined ? undefined : results.get(finalStage.stage.index)?.image;
     if (image === undefined) throw new KilnError('E_INTERNAL', 'the target stage produced no image');
-    await writeOutputs(image, { ...options.output, destinations }, getClient, logger, progress);
+    // --annotation: on the manifest of every output (kaniko's mutate.Annotations on the final image).
+    const annotated = Object.keys(options.annotations).length > 0 ? withAnnotations(image, { ...options.annotations }) : image;
+    await writeOutputs(annotated, { ...options.output, destinations }, getClient, logger, progress);
     await layerCache?.settle();
     if (options.root.cleanup) await deleteFilesystem(target, { options, contextDir: context.dir, workDir, logger });
     logSummary(logger, summaries, Date.now() - started);
@@ -154,6 +156,8 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
       progress,
       fromRoot: (from) => fromRoot(from, planned.platform),
       readLater: how.readLater,
+      materialize: options.root.materialize && planned.final,
+      extractRetry: options.root.extractRetry,
     });
     results.set(planned.stage.index, out);
     if (how.saveAfter) {

@@ -134,11 +134,7 @@ export interface NotImplemented {
  * Flags accepted (kaniko has them) whose behaviour is not built yet: using one fails with
  * E_NOT_IMPLEMENTED instead of being silently ignored. Delete an entry when it works.
  */
-export const notImplementedFlags: readonly NotImplemented[] = [
-  { flag: 'materialize', when: (o) => o.root.materialize },
-  { flag: 'image-fs-extract-retry', when: (o) => o.root.extractRetry > 0 },
-  { flag: 'annotation', when: (o) => Object.keys(o.annotations).length > 0 },
-];
+export const notImplementedFlags: readonly NotImplemented[] = [];
 
 export interface ParseContext {
   /** Relative paths resolve against this (default process.cwd()). */

@@ -9,7 +9,7 @@ import type { BuildContext } from './context/types.ts';
 import { createdBy } from './config/history.ts';
 import { shellOf } from './config/apply.ts';
 import type { PlannedStage } from './plan.ts';
-import { extractImage } from './root/extract-image.ts';
+import { extractImageWithRetry } from './root/extract-retry.ts';
 import type { IgnoreList } from './root/ignore-list.ts';
 import type { RunIo } from './root/run.ts';
 import { takeSnapshot } from './root/snapshot.ts';
@@ -53,6 +53,10 @@ export interface StageInput {
   fromRoot?: FromRoot;
   /** Later stages read this stage's root directory: its files must be on disk when it ends. */
   readLater?: boolean;
+  /** --materialize (the target stage): the root holds the image's files when the stage ends, even on 100% cache hits. */
+  materialize?: boolean;
+  /** --image-fs-extract-retry: extra attempts at unpacking the base after a temporary failure. */
+  extractRetry?: number;
 }
 
 export interface StageOutput {
@@ -81,8 +85,10 @@ export async function runStage(input: StageInput): Promise<StageOutput> {
   // The base's ONBUILD triggers run first, as Docker and BuildKit do; the image does not inherit them.
   const instructions = [...onbuildTriggers(baseConfig, input), ...planned.stage.instructions];
   const format = await formatOf(input);
-  // A stage whose files a later stage reads (host mode: COPY --from, RUN --mount from=) is unpacked even without such a step.
-  const firstFs = instructions.find(needsRoot) ?? (input.readLater === true ? planned.stage.from : undefined);
+  // A stage whose files a later stage reads (host mode: COPY --from, RUN --mount from=) is unpacked even without such a step,
+  // and so is the target stage with --materialize.
+  const mustEndOnDisk = input.readLater === true || input.materialize === true;
+  const firstFs = instructions.find(needsRoot) ?? (mustEndOnDisk ? planned.stage.from : undefined);
   // With the layer cache the base is unpacked when a step first runs: hits need no files (kaniko).
   const deferRoot = input.layerCache !== undefined && firstFs !== undefined;
   if (firstFs !== undefined && !deferRoot) await unpackBase(input, firstFs);
@@ -103,8 +109,8 @@ export async function runStage(input: StageInput): Promise<StageOutput> {
   else if (hasRun || (input.singleSnapshot && firstFs !== undefined)) st.tracker.baseline = takeSnapshot(input.workspace.root, input.ignore);
   const singleBaseline = st.tracker.baseline;
   for (const raw of instructions) await runOneStep(input, st, raw);
-  // A later stage may read this stage's files (COPY --from, RUN --mount=from=).
-  if (st.deferred !== undefined && !planned.final && firstFs !== undefined) await materializeRoot(input, st, firstFs);
+  // A later stage may read this stage's files (COPY --from, RUN --mount=from=); --materialize wants the target's.
+  if (st.deferred !== undefined && (!planned.final || input.materialize === true) && firstFs !== undefined) await materializeRoot(input, st, firstFs);
   if (input.singleSnapshot && firstFs !== undefined) {
     logger.info('Taking snapshot of full filesystem...');
     const made = await layerForChanges(st.settings, { baseline: singleBaseline, count: st.tracker.count }, { kind: 'unknown' });
@@ -175,10 +181,10 @@ async function unpackBase(input: StageInput, first: Instruction): Promise<void> 
   input.logger.info(`Unpacking rootfs as cmd ${first.raw} requires it.`);
   const { progress } = input;
   // Layers stream in order; the next one is spooled to the work dir while one is extracted.
-  await extractImage(layers, {
+  await extractImageWithRetry(layers, {
     root: input.workspace.root, ignore: input.ignore, mode: input.workspace.mode, logger: input.logger,
     spoolDir: input.layers.dir, prefetch: 1,
     ...(progress !== undefined ? { tap: (i: number, name: string) => counting(progress.start('Extracting', `layer ${i + 1}/${layers.length} ${name.slice(7, 19)} of ${input.baseName}`)) } : {}),
-  });
+  }, { retries: input.extractRetry ?? 0 });
 }
 

@@ -60,17 +60,21 @@ describe('executor bundle', () => {
     expect(r.stderr).toContain('invalid --snapshot-mode value "fast": expected one of full, redo, time');
   });
 
-  it('fails on a flag that is not implemented yet, exit 1', () => {
-    const r = executor('--no-push', '--materialize');
+  it('accepts --materialize, --image-fs-extract-retry and --annotation: a build error comes later, from the missing Dockerfile', () => {
+    const dir = tempDir();
+    const r = executor('--no-push', '--context', dir, '--root-dir', path.join(dir, 'root'), '--materialize', '--image-fs-extract-retry=2', '--annotation', 'a=b');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('error building image: flag --materialize is not implemented yet');
+    expect(r.stderr).not.toContain('not implemented');
+    expect(r.stderr).toContain('error building image: reading the Dockerfile "Dockerfile": no such file');
   });
 
   it('writes the error as one JSON line with --log-format json', () => {
-    const r = executor('--no-push', '--log-format', 'json', '--materialize');
+    const dir = tempDir();
+    const r = executor('--no-push', '--log-format', 'json', '--context', dir, '--root-dir', path.join(dir, 'root'));
     expect(r.code).toBe(1);
     const line = JSON.parse(r.stderr) as Record<string, unknown>;
-    expect(line).toMatchObject({ level: 'error', code: 'E_NOT_IMPLEMENTED', msg: 'error building image: flag --materialize is not implemented yet' });
+    expect(line).toMatchObject({ level: 'error', code: 'E_USAGE', hint: 'pass --dockerfile with a path, absolute or relative to the context' });
+    expect(line.msg).toMatch(/^error building image: reading the Dockerfile "Dockerfile": no such file/);
   });
 
   it('writes a usage error as JSON too when --log-format json is on the command line', () => {
