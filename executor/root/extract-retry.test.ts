@@ -129,7 +129,7 @@ describe('extractImageWithRetry', () => {
   test('without retries a temporary failure fails at once, with a hint naming the flag', async () => {
     const root = testdir();
     const run = extractImageWithRetry([], { root, ignore: new IgnoreList(), mode: 'host' }, { retries: 0, extract: async () => { throw reset(); } });
-    await expect(run).rejects.toMatchObject({ code: 'E_REGISTRY_NETWORK', message: 'pulling blob: connection reset', hint: expect.stringContaining('--image-fs-extract-retry') });
+    await expect(run).rejects.toMatchObject({ code: 'E_REGISTRY_NETWORK', message: 'pulling blob: connection reset', hint: expect.stringContaining('pass --image-fs-extract-retry N') });
   });
 
   test('an unsafe layer is never retried', async () => {

@@ -75,11 +75,11 @@ async function cleanAfterFailure(opts: ExtractImageOptions, logger: Logger | und
   }
 }
 
-/** The last attempt's error: how many attempts were made, and a hint when none were allowed. */
+const RETRY_HINT = 'pass --image-fs-extract-retry N to extract the base image again up to N times after a temporary failure';
+
+/** The last attempt's error: how many attempts were made, or (none allowed) a hint naming the flag. */
 function lastError(e: unknown, o: { attempts: number }): unknown {
   if (!isKilnError(e)) return e;
-  const hint = e.hint ?? (o.attempts === 1 ? 'the failure looks temporary: --image-fs-extract-retry N extracts the base image again up to N times' : undefined);
-  if (o.attempts === 1 && hint === e.hint) return e;
-  const message = o.attempts > 1 ? `${e.message} (after ${o.attempts} attempts)` : e.message;
-  return new KilnError(e.code, message, { cause: e, ...(hint !== undefined ? { hint } : {}) });
+  if (o.attempts > 1) return new KilnError(e.code, `${e.message} (after ${o.attempts} attempts)`, { cause: e, ...(e.hint !== undefined ? { hint: e.hint } : {}) });
+  return new KilnError(e.code, e.message, { cause: e, hint: e.hint === undefined ? RETRY_HINT : `${e.hint}; or ${RETRY_HINT}` });
 }
