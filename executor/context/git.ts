@@ -5,10 +5,10 @@
 // .git directory kept (kaniko keeps it). Credentials (GIT_USERNAME/GIT_PASSWORD, or GIT_TOKEN
 // as the user name, as kaniko) go to git as an http.<origin>.extraHeader through GIT_CONFIG_*
 // variables: never on a command line, in a log line or in an error message.
-import { spawn } from 'node:child_process';
-import { KilnError, redact, redactUrl } from '../../shared/errors.ts';
+import { KilnError, redactUrl } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { GitOptions } from '../flag-values.ts';
+import { runGit } from '../run-git.ts';
 
 export interface GitContextSpec {
   /** The URL git fetches from. */
@@ -92,7 +92,15 @@ async function fetchCommit(git: Git, o: { ref: string | undefined; commit: strin
 
 function gitRunner(dir: string, remote: string, o: GitContextOptions): Git {
   const env = gitEnv(remote, o);
-  return (args) => runGit(args, { cwd: dir, env, what: `cloning the git context ${redactUrl(remote)}: git ${args[0]}` });
+  return (args) =>
+    runGit(args, {
+      cwd: dir,
+      env,
+      what: `cloning the git context ${redactUrl(remote)}: git ${args[0]}`,
+      code: 'E_CONTEXT',
+      missingHint: 'git contexts need the git program on PATH',
+      failedHint: 'check the repository URL, the ref and the credentials (GIT_USERNAME/GIT_PASSWORD or GIT_TOKEN)',
+    });
 }
 
 /** The environment git runs with: config through GIT_CONFIG_* (credentials stay off argv). */
@@ -133,20 +141,4 @@ function originOf(remote: string): string {
   } catch {
     return remote;
   }
-}
-
-function runGit(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; what: string }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
-    child.on('error', (e) => reject(new KilnError('E_CONTEXT', `${o.what}: ${e.message}`, { cause: e, hint: 'git contexts need the git program on PATH' })));
-    child.on('close', (code) => {
-      if (code === 0) return resolve(out);
-      const why = redact(redactUrl(err.trim().split('\n').slice(-3).join('; '))) || `exit code ${code}`;
-      reject(new KilnError('E_CONTEXT', `${o.what}: ${why}`, { hint: 'check the repository URL, the ref and the credentials (GIT_USERNAME/GIT_PASSWORD or GIT_TOKEN)' }));
-    });
-  });
 }

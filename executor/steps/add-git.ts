@@ -2,11 +2,11 @@
 // `git://…`, `ssh://…`): a shallow fetch of the ref (default HEAD) with the `git` program into
 // a private temporary directory, checked out, `.git` removed unless --keep-git-dir. A
 // --checksum names the commit the ref must resolve to.
-import { spawn } from 'node:child_process';
 import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { KilnError, redactUrl } from '../../shared/errors.ts';
+import { runGit } from '../run-git.ts';
 import { splitCredentials } from './add-remote.ts';
 
 export interface GitSource {
@@ -48,9 +48,9 @@ export async function gitCheckout(src: GitSource, options: { keepGitDir: boolean
   // a command line (ps) nor in .git/config (--keep-git-dir would put that in the image).
   const { target: remote, authorization } = /^https?:/i.test(src.remote) ? splitCredentials(src.remote) : { target: src.remote, authorization: undefined };
   const extra: Record<string, string> = authorization !== undefined ? { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: ${authorization}` } : {};
-  const git = (args: string[]): Promise<string> => runGit(args, { cwd: repo, what: `${options.what}: git ${args[0]} ${shown}`, env: extra });
+  const git = (args: string[]): Promise<string> => runStepGit(args, { cwd: repo, what: `${options.what}: git ${args[0]} ${shown}`, env: extra });
   try {
-    await runGit(['init', '-q', repo], { cwd: dir, what: `${options.what}: git init` });
+    await runStepGit(['init', '-q', repo], { cwd: dir, what: `${options.what}: git init` });
     await git(['remote', 'add', 'origin', remote]);
     const ref = src.ref ?? 'HEAD';
     try {
@@ -77,21 +77,12 @@ export async function gitCheckout(src: GitSource, options: { keepGitDir: boolean
   }
 }
 
-function runGit(args: string[], o: { cwd: string; what: string; env?: Record<string, string> }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, {
-      cwd: o.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', ...(process.env.SSH_AUTH_SOCK ? { SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK } : {}), ...o.env },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', (e) => reject(new KilnError('E_STEP', `${o.what}: ${e.message}`, { cause: e, hint: 'ADD of a git repository needs the git program' })));
-    child.on('close', (code) => {
-      if (code === 0) resolve(out);
-      else reject(new KilnError('E_STEP', `${o.what}: ${redactUrl(err.trim().split('\n').slice(-3).join('; ')) || `exit code ${code}`}`));
-    });
+function runStepGit(args: string[], o: { cwd: string; what: string; env?: Record<string, string> }): Promise<string> {
+  return runGit(args, {
+    cwd: o.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', ...(process.env.SSH_AUTH_SOCK ? { SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK } : {}), ...o.env },
+    what: o.what,
+    code: 'E_STEP',
+    missingHint: 'ADD of a git repository needs the git program',
   });
 }
