@@ -2,12 +2,12 @@
 // `git://…`, `ssh://…`): a shallow fetch of the ref (default HEAD) with the `git` program into
 // a private temporary directory, checked out, `.git` removed unless --keep-git-dir. A
 // --checksum names the commit the ref must resolve to.
-import { lstat, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { KilnError, redactUrl } from '../../shared/errors.ts';
 import { runGit } from '../run-git.ts';
 import { splitCredentials } from './add-remote.ts';
+import { inTempDir } from './temp-dir.ts';
 
 export interface GitSource {
   remote: string;
@@ -41,15 +41,14 @@ export interface Checkout {
 }
 
 export async function gitCheckout(src: GitSource, options: { keepGitDir: boolean; checksum?: string; what: string }): Promise<Checkout> {
-  const dir = await mkdtemp(join(tmpdir(), 'kiln-git-'));
-  const repo = join(dir, 'repo');
   const shown = redactUrl(src.remote);
   // Credentials in an https URL go to git as an extra header through the environment: never in
   // a command line (ps) nor in .git/config (--keep-git-dir would put that in the image).
   const { target: remote, authorization } = /^https?:/i.test(src.remote) ? splitCredentials(src.remote) : { target: src.remote, authorization: undefined };
   const extra: Record<string, string> = authorization !== undefined ? { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: ${authorization}` } : {};
-  const git = (args: string[]): Promise<string> => runStepGit(args, { cwd: repo, what: `${options.what}: git ${args[0]} ${shown}`, env: extra });
-  try {
+  return inTempDir('kiln-git-', async (dir) => {
+    const repo = join(dir, 'repo');
+    const git = (args: string[]): Promise<string> => runStepGit(args, { cwd: repo, what: `${options.what}: git ${args[0]} ${shown}`, env: extra });
     await runStepGit(['init', '-q', repo], { cwd: dir, what: `${options.what}: git init` });
     await git(['remote', 'add', 'origin', remote]);
     const ref = src.ref ?? 'HEAD';
@@ -70,11 +69,8 @@ export async function gitCheckout(src: GitSource, options: { keepGitDir: boolean
     if ((await lstat(host).catch(() => undefined))?.isDirectory() !== true) {
       throw new KilnError('E_STEP', `${options.what}: ${shown}: "${src.subdir ?? ''}" is not a directory in the repository`);
     }
-    return { host, dispose: () => rm(dir, { recursive: true, force: true }) };
-  } catch (e) {
-    await rm(dir, { recursive: true, force: true });
-    throw e;
-  }
+    return { host };
+  });
 }
 
 function runStepGit(args: string[], o: { cwd: string; what: string; env?: Record<string, string> }): Promise<string> {

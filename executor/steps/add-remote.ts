@@ -4,13 +4,13 @@
 // the Last-Modified time (the Unix epoch without one), as BuildKit's HTTP source (source/http) does.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, rm, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EnvHttpProxyAgent, interceptors, request } from 'undici';
 import { KilnError, redactUrl } from '../../shared/errors.ts';
+import { inTempDir } from './temp-dir.ts';
 
 export interface Download {
   /** Host path of the downloaded file (in a private temporary directory). */
@@ -32,43 +32,41 @@ export function isRemoteUrl(src: string): boolean {
 
 export async function download(url: string, options: { checksum?: string; what: string }): Promise<Download> {
   const expected = options.checksum !== undefined ? parseChecksum(options.checksum, options.what) : undefined;
-  const dir = await mkdtemp(join(tmpdir(), 'kiln-add-'));
-  const agent = new EnvHttpProxyAgent({ connect: { timeout: 30_000 } }); // HTTP(S)_PROXY, NO_PROXY as kaniko users expect
   const shown = displayUrl(url);
-  try {
-    const { target, authorization } = splitCredentials(url);
-    const res = await request(target, {
-      dispatcher: agent.compose(interceptors.redirect({ maxRedirections: 10 })),
-      headers: { 'user-agent': 'kiln', ...(authorization !== undefined ? { authorization } : {}) },
-    }).catch((e: unknown) => {
-      throw new KilnError('E_STEP', `${options.what}: downloading ${shown}: ${(e as Error).message}`, { cause: e });
-    });
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      await res.body.dump().catch(() => undefined);
-      throw new KilnError('E_STEP', `${options.what}: downloading ${shown}: HTTP status ${res.statusCode}`, { hint: 'check the URL; ADD fails on any HTTP error' });
-    }
-    const name = fileName(url, header(res.headers['content-disposition']));
-    const host = join(dir, 'file');
-    const hash = createHash(expected?.algorithm ?? 'sha256');
-    const tap = new Transform({ transform: (c: Buffer, _e, cb) => { hash.update(c); cb(null, c); } });
-    await pipeline(res.body, tap, createWriteStream(host, { mode: 0o600 }));
-    const actual = hash.digest('hex');
-    if (expected !== undefined && actual !== expected.hex) {
-      throw new KilnError('E_DIGEST_MISMATCH', `${options.what}: checksum of ${shown} does not match: expected ${expected.algorithm}:${expected.hex}, got ${expected.algorithm}:${actual}`, {
-        hint: 'the file changed on the server, or --checksum is wrong',
+  return inTempDir('kiln-add-', async (dir) => {
+    const agent = new EnvHttpProxyAgent({ connect: { timeout: 30_000 } }); // HTTP(S)_PROXY, NO_PROXY as kaniko users expect
+    try {
+      const { target, authorization } = splitCredentials(url);
+      const res = await request(target, {
+        dispatcher: agent.compose(interceptors.redirect({ maxRedirections: 10 })),
+        headers: { 'user-agent': 'kiln', ...(authorization !== undefined ? { authorization } : {}) },
+      }).catch((e: unknown) => {
+        throw new KilnError('E_STEP', `${options.what}: downloading ${shown}: ${(e as Error).message}`, { cause: e });
       });
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        await res.body.dump().catch(() => undefined);
+        throw new KilnError('E_STEP', `${options.what}: downloading ${shown}: HTTP status ${res.statusCode}`, { hint: 'check the URL; ADD fails on any HTTP error' });
+      }
+      const name = fileName(url, header(res.headers['content-disposition']));
+      const host = join(dir, 'file');
+      const hash = createHash(expected?.algorithm ?? 'sha256');
+      const tap = new Transform({ transform: (c: Buffer, _e, cb) => { hash.update(c); cb(null, c); } });
+      await pipeline(res.body, tap, createWriteStream(host, { mode: 0o600 }));
+      const actual = hash.digest('hex');
+      if (expected !== undefined && actual !== expected.hex) {
+        throw new KilnError('E_DIGEST_MISMATCH', `${options.what}: checksum of ${shown} does not match: expected ${expected.algorithm}:${expected.hex}, got ${expected.algorithm}:${actual}`, {
+          hint: 'the file changed on the server, or --checksum is wrong',
+        });
+      }
+      await chmod(host, 0o600);
+      const modified = Date.parse(header(res.headers['last-modified']) ?? '');
+      const mtime = Number.isNaN(modified) ? new Date(0) : new Date(modified);
+      await utimes(host, mtime, mtime);
+      return { host, name };
+    } finally {
+      await agent.close().catch(() => undefined);
     }
-    await chmod(host, 0o600);
-    const modified = Date.parse(header(res.headers['last-modified']) ?? '');
-    const mtime = Number.isNaN(modified) ? new Date(0) : new Date(modified);
-    await utimes(host, mtime, mtime);
-    return { host, name, dispose: () => rm(dir, { recursive: true, force: true }) };
-  } catch (e) {
-    await rm(dir, { recursive: true, force: true });
-    throw e;
-  } finally {
-    await agent.close().catch(() => undefined);
-  }
+  });
 }
 
 /** `https://user:pw@host/x` → the URL without them and a Basic header (as Go's http client). */
