@@ -35,7 +35,7 @@ export function displayUrl(url: string): string {
 
 /** GET `url` and return its body as a stream, or throw E_CONTEXT with the server's reason. */
 export async function httpGet(given: string, options: HttpGetOptions): Promise<HttpBody> {
-  const { url, authorization } = splitUserinfo(given);
+  const { target: url, authorization } = splitCredentials(given);
   const agent = createAgent(url, options.env);
   const close = (): Promise<void> => agent.close().catch(() => undefined);
   const dispatcher: Dispatcher = options.redirects === false ? agent : agent.compose(interceptors.redirect({ maxRedirections: 10 }));
@@ -58,14 +58,22 @@ export async function httpGet(given: string, options: HttpGetOptions): Promise<H
   }
 }
 
-/** User info in the URL becomes Basic auth (as Go's net/http does; undici would drop it). */
-export function splitUserinfo(given: string): { url: string; authorization?: string } {
-  const u = new URL(given);
-  if (u.username === '' && u.password === '') return { url: given };
-  const creds = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+/**
+ * User info in the URL becomes a Basic header, taken out of the URL (as Go's net/http does;
+ * undici would drop it). A string that is not a URL comes back as it is.
+ */
+export function splitCredentials(url: string): { target: string; authorization?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { target: url };
+  }
+  if (u.username === '' && u.password === '') return { target: url };
+  const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
   u.username = '';
   u.password = '';
-  return { url: u.toString(), authorization: `Basic ${Buffer.from(creds).toString('base64')}` };
+  return { target: u.toString(), authorization: `Basic ${Buffer.from(pair).toString('base64')}` };
 }
 
 function createAgent(url: string, env: NodeJS.ProcessEnv): Dispatcher {

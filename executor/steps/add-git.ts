@@ -5,8 +5,8 @@
 import { lstat, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { KilnError, redactUrl } from '../../shared/errors.ts';
+import { splitCredentials } from '../context/http-get.ts';
 import { runGit } from '../run-git.ts';
-import { splitCredentials } from './add-remote.ts';
 import { inTempDir } from './temp-dir.ts';
 
 export interface GitSource {

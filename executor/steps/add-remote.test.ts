@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isGitSource, parseGitSource } from './add-git.ts';
-import { displayUrl, fileName, isRemoteUrl, parseChecksum, splitCredentials } from './add-remote.ts';
+import { displayUrl, splitCredentials } from '../context/http-get.ts';
+import { fileName, isRemoteUrl, parseChecksum } from './add-remote.ts';
 
 describe('ADD source helpers', () => {
   it('names a download from Content-Disposition, else the URL path, else "download"', () => {

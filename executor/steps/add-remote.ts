@@ -9,7 +9,8 @@ import { join, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EnvHttpProxyAgent, interceptors, request } from 'undici';
-import { KilnError, redactUrl } from '../../shared/errors.ts';
+import { KilnError } from '../../shared/errors.ts';
+import { displayUrl, splitCredentials } from '../context/http-get.ts';
 import { inTempDir } from './temp-dir.ts';
 
 export interface Download {
@@ -18,12 +19,6 @@ export interface Download {
   /** The file name for a directory destination. */
   name: string;
   dispose(): Promise<void>;
-}
-
-/** The URL for messages: no user info, no query (signed URLs carry tokens there). */
-export function displayUrl(url: string): string {
-  const q = url.search(/[?#]/);
-  return redactUrl(q < 0 ? url : `${url.slice(0, q)}?…`);
 }
 
 export function isRemoteUrl(src: string): boolean {
@@ -67,21 +62,6 @@ export async function download(url: string, options: { checksum?: string; what: 
       await agent.close().catch(() => undefined);
     }
   });
-}
-
-/** `https://user:pw@host/x` → the URL without them and a Basic header (as Go's http client). */
-export function splitCredentials(url: string): { target: string; authorization?: string } {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return { target: url };
-  }
-  if (u.username === '' && u.password === '') return { target: url };
-  const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
-  u.username = '';
-  u.password = '';
-  return { target: u.toString(), authorization: `Basic ${Buffer.from(pair).toString('base64')}` };
 }
 
 function header(v: string | string[] | undefined): string | undefined {
