@@ -78,6 +78,15 @@ export class VerifyingStream extends Transform {
     this.#want = want;
   }
 
+  /**
+   * True when this stream checks exactly `digest` and `size` (a known size) and nothing has
+   * flowed through it yet: its consumer then gets verified bytes, and sees an error instead of
+   * the end when they do not match, so it need not hash them again.
+   */
+  verifies(digest: Digest, size: number): boolean {
+    return this.#want.digest === digest && size >= 0 && this.#want.size === size && this.#size === 0;
+  }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.#size += chunk.length;
     const max = this.#want.size;

@@ -66,7 +66,11 @@ export async function writeBlob(dir: string, blob: BlobRef, source: Readable): P
   await mkdir(blobsDir(dir), { recursive: true });
   const fh = await open(tmp, 'wx', 0o644);
   try {
-    await pipeline(source, verifier(blob, `blob ${blob.digest}`), fileSink(fh));
+    // A source that already verifies this digest and size errors before its end on a mismatch,
+    // so the pipeline rejects and nothing is renamed: hashing the bytes again would only cost.
+    const sink = fileSink(fh, blob);
+    if (source instanceof VerifyingStream && source.verifies(blob.digest, blob.size)) await pipeline(source, sink);
+    else await pipeline(source, verifier(blob, `blob ${blob.digest}`), sink);
     await fh.close();
     await rename(tmp, blobPath(dir, blob.digest));
   } catch (e) {
@@ -97,18 +101,26 @@ function verifier(blob: BlobRef, what: string): VerifyingStream {
   return new VerifyingStream({ digest: blob.digest, size: blob.size, what });
 }
 
-/** Writes to an open file and fsyncs it at the end (the file stays open for the caller to close). */
-function fileSink(fh: FileHandle): Writable {
+/**
+ * Writes to an open file and fsyncs it at the end (the file stays open for the caller to close).
+ * The end fails unless exactly `blob.size` bytes were written.
+ */
+function fileSink(fh: FileHandle, blob: BlobRef): Writable {
+  let written = 0;
+  const put = (chunk: Buffer, cb: (e?: Error | null) => void): void => {
+    written += chunk.length;
+    writeAll(fh, chunk).then(() => cb(), cb);
+  };
   return new Writable({
     highWaterMark: 1 << 20,
-    write: (chunk: Buffer, _enc, cb) => {
-      writeAll(fh, chunk).then(() => cb(), cb);
-    },
+    write: (chunk: Buffer, _enc, cb) => put(chunk, cb),
     // Chunks that queued up while a write was in flight go out in one write.
-    writev: (chunks, cb) => {
-      writeAll(fh, Buffer.concat(chunks.map((c) => c.chunk as Buffer))).then(() => cb(), cb);
-    },
+    writev: (chunks, cb) => put(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), cb),
     final: (cb) => {
+      if (written !== blob.size) {
+        cb(new KilnError('E_DIGEST_MISMATCH', `writing blob ${blob.digest}: got ${written} bytes, want ${blob.size}`));
+        return;
+      }
       fh.sync().then(() => cb(), cb);
     },
   });
