@@ -32,8 +32,6 @@ export interface GroupEntry {
   members: string[];
 }
 
-export const ROOT_USER: ResolvedUser = Object.freeze({ uid: 0, gid: 0, groups: [0], home: '/root', name: 'root' });
-
 const NUMERIC = /^\d+$/;
 
 export function parsePasswd(text: string): PasswdEntry[] {

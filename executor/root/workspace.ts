@@ -55,15 +55,6 @@ export function cleanRel(p: string): string | undefined {
   return '/' + out.join('/');
 }
 
-/** cleanRel, throwing E_UNSAFE_PATH when the path escapes. `what` names the caller's context. */
-export function toRel(p: string, what: string): string {
-  const rel = cleanRel(p);
-  if (rel === undefined) {
-    throw new KilnError('E_UNSAFE_PATH', `${what}: path "${p}" climbs above the build root`);
-  }
-  return rel;
-}
-
 /** Join a clean root-relative path to the root directory, for a syscall. */
 export function hostPath(root: string, rel: string): string {
   if (rel === '/') return root;
