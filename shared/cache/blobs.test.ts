@@ -40,6 +40,14 @@ describe('writeBlob from a source that already verifies', () => {
     expect(readFileSync(blobPath(dir, blob.digest)).equals(bytes)).toBe(true);
   });
 
+  it('stores the bytes of a plain source in many small chunks (queued chunks go out in one writev)', async () => {
+    const dir = testdir();
+    const chunks = Array.from({ length: bytes.length / 3072 }, (_, i) => bytes.subarray(i * 3072, (i + 1) * 3072));
+    await writeBlob(dir, blob, Readable.from(chunks));
+    expect(readFileSync(blobPath(dir, blob.digest)).equals(bytes)).toBe(true);
+    expect(blobNames(dir)).toHaveLength(1);
+  });
+
   it('renames nothing when the verifying source serves a corrupt byte', async () => {
     const dir = testdir();
     await expectNoBlob(dir, blob, writeBlob(dir, blob, verifyingSource(flipped(bytes, bytes.length - 10), blob)));

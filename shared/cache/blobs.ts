@@ -1,5 +1,5 @@
 // Content-addressed blobs under blobs/sha256/<hex>. A blob is written to
-// `<hex>.tmp-<pid>-<random>`, verified (digest and size) as it streams, fsynced and renamed, so
+// `<hex>.tmp-<pid>-<random>`, verified (digest and size) as it streams, fdatasynced and renamed, so
 // a reader never sees a partial blob and needs no lock (ggcr layout/write.go).
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -107,28 +107,32 @@ function verifier(blob: BlobRef, what: string): VerifyingStream {
  */
 function fileSink(fh: FileHandle, blob: BlobRef): Writable {
   let written = 0;
-  const put = (chunk: Buffer, cb: (e?: Error | null) => void): void => {
-    written += chunk.length;
-    writeAll(fh, chunk).then(() => cb(), cb);
+  const put = (chunks: Buffer[], cb: (e?: Error | null) => void): void => {
+    for (const c of chunks) written += c.length;
+    writeAll(fh, chunks).then(() => cb(), cb);
   };
   return new Writable({
     highWaterMark: 1 << 20,
-    write: (chunk: Buffer, _enc, cb) => put(chunk, cb),
-    // Chunks that queued up while a write was in flight go out in one write.
-    writev: (chunks, cb) => put(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), cb),
+    write: (chunk: Buffer, _enc, cb) => put([chunk], cb),
+    // Chunks that queued up while a write was in flight go out in one writev (no copy).
+    writev: (chunks, cb) => put(chunks.map((c) => c.chunk as Buffer), cb),
     final: (cb) => {
       if (written !== blob.size) {
         cb(new KilnError('E_DIGEST_MISMATCH', `writing blob ${blob.digest}: got ${written} bytes, want ${blob.size}`));
         return;
       }
-      fh.sync().then(() => cb(), cb);
+      // fdatasync: the bytes and the size; the rename and the directory fsync make the name durable.
+      fh.datasync().then(() => cb(), cb);
     },
   });
 }
 
-async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
-  for (let off = 0; off < chunk.length; ) {
-    off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+async function writeAll(fh: FileHandle, chunks: Buffer[]): Promise<void> {
+  let rest = chunks;
+  while (rest.length > 0) {
+    let n = (await fh.writev(rest)).bytesWritten;
+    while (rest.length > 0 && n >= (rest[0] as Buffer).length) n -= (rest.shift() as Buffer).length;
+    if (n > 0) rest[0] = (rest[0] as Buffer).subarray(n);
   }
 }
 
