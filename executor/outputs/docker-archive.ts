@@ -6,11 +6,12 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import { hexOf } from '../../shared/digest.ts';
 import { KilnError } from '../../shared/errors.ts';
 import type { Image } from '../../shared/image/types.ts';
 import type { Reference } from '../../shared/reference/types.ts';
+import type { TarHeader } from '../layer/tar-header.ts';
+import { packTar, type PackEntry } from '../layer/tar-pack.ts';
 
 export interface DockerArchiveOptions {
   /** Names for RepoTags (`registry/repo:tag`); may be empty. */
@@ -21,14 +22,7 @@ export async function writeDockerArchive(image: Image, path: string, options: Do
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     await mkdir(dirname(path), { recursive: true });
-    const pack = tar.pack();
-    // Both sides awaited together: a write error (a full disk, a missing directory) must reject
-    // this call, not surface later as an unhandled rejection.
-    const filled = fillArchive(pack, image, options).then(() => void pack.finalize());
-    await Promise.all([pipeline(pack, createWriteStream(tmp, { mode: 0o644 })), filled]).catch((e: unknown) => {
-      pack.destroy();
-      throw e;
-    });
+    await pipeline(packTar(archiveEntries(image, options)), createWriteStream(tmp, { mode: 0o644 }));
     await rename(tmp, path);
   } catch (cause) {
     await rm(tmp, { force: true }).catch(() => undefined); // the directory itself may be what failed
@@ -36,25 +30,25 @@ export async function writeDockerArchive(image: Image, path: string, options: Do
   }
 }
 
-async function fillArchive(pack: tar.Pack, image: Image, options: DockerArchiveOptions): Promise<void> {
+async function* archiveEntries(image: Image, options: DockerArchiveOptions): AsyncGenerator<PackEntry> {
   const manifest = await image.manifest();
   const configName = `sha256:${hexOf(manifest.config.digest)}`;
-  await addBuffer(pack, configName, await image.rawConfig());
+  yield bufferEntry(configName, await image.rawConfig());
   const layerNames: string[] = [];
   for (const layer of await image.layers()) {
     const name = `${hexOf(await layer.digest())}.tar.gz`;
     layerNames.push(name);
-    await addStream(pack, name, await layer.size(), await layer.compressed());
+    yield { header: fileHeader(name, await layer.size()), body: await layer.compressed() };
   }
   const repoTags = options.tags.map((r) => tagName(r));
   const entry = { Config: configName, RepoTags: repoTags, Layers: layerNames };
-  await addBuffer(pack, 'manifest.json', Buffer.from(JSON.stringify([entry])));
+  yield bufferEntry('manifest.json', Buffer.from(JSON.stringify([entry])));
   const config = await image.config();
   const top = config.rootfs.diff_ids.at(-1);
   if (top !== undefined && options.tags.length > 0) {
     const repos: Record<string, Record<string, string>> = {};
     for (const r of options.tags) (repos[`${r.registry}/${r.repository}`] ??= {})[r.tag ?? 'latest'] = hexOf(top);
-    await addBuffer(pack, 'repositories', Buffer.from(JSON.stringify(repos)));
+    yield bufferEntry('repositories', Buffer.from(JSON.stringify(repos)));
   }
 }
 
@@ -62,15 +56,10 @@ function tagName(r: Reference): string {
   return `${r.registry}/${r.repository}:${r.tag ?? 'latest'}`;
 }
 
-function addBuffer(pack: tar.Pack, name: string, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    pack.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data, (err) => (err ? reject(err) : resolve()));
-  });
+function fileHeader(name: string, size: number): TarHeader {
+  return { name, type: 'file', mode: 0o644, uid: 0, gid: 0, size, mtime: 0, linkname: '' };
 }
 
-async function addStream(pack: tar.Pack, name: string, size: number, data: NodeJS.ReadableStream): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const entry = pack.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
-    pipeline(data, entry).catch(reject);
-  });
+function bufferEntry(name: string, data: Buffer): PackEntry {
+  return { header: fileHeader(name, data.length), body: data };
 }
