@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { defaultRegistryOptions } from './options.ts';
 import { backoffDelay, defaultRetryPolicy, isTemporary, retryAfterMs, withRetry } from './retry.ts';
 import { RegistryHttpError } from './http-error.ts';
-import { schemesFor, verifiesTls } from './transport.ts';
+import { schemesFor, verifiesTls, withoutBundledRoots } from './transport.ts';
+import { rootCertificates } from 'node:tls';
 import { silentLogger } from '../log.ts';
 
 const o = defaultRegistryOptions;
@@ -24,6 +25,24 @@ describe('schemes and TLS verification', () => {
     expect(verifiesTls('r', 'push', { ...o, skipTlsVerify: true })).toBe(false);
     expect(verifiesTls('r:443', 'pull', { ...o, skipTlsVerifyRegistries: ['r:443'] })).toBe(false);
     expect(verifiesTls('q', 'pull', { ...o, skipTlsVerifyRegistries: ['r'] })).toBe(true);
+  });
+});
+
+describe('CA bundle', () => {
+  it('drops from a system bundle only the certificates Node already bundles, whatever their line wrapping', () => {
+    const [a, b] = rootCertificates as [string, string];
+    const rewrapped = (pem: string): string => {
+      const body = pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
+      return `-----BEGIN CERTIFICATE-----\n${(body.match(/.{1,76}/g) as string[]).join('\n')}\n-----END CERTIFICATE-----`;
+    };
+    const own = `-----BEGIN CERTIFICATE-----\n${Buffer.from('a private CA, not bundled').toString('base64')}\n-----END CERTIFICATE-----`;
+    const other = '-----BEGIN TRUSTED CERTIFICATE-----\nAAAA\n-----END TRUSTED CERTIFICATE-----';
+    const out = withoutBundledRoots(`# comment\n${a}\n${own}\n${rewrapped(b)}\n${other}\n`);
+    expect(out).toContain(own);
+    expect(out).toContain(other);
+    expect(out).toContain('# comment');
+    expect(out).not.toContain('-----BEGIN CERTIFICATE-----\n' + a.split('\n')[1]);
+    expect(out.match(/BEGIN CERTIFICATE/g)).toHaveLength(1);
   });
 });
 

@@ -108,11 +108,24 @@ export function proxiesFor(host: string, t: Pick<TransportOptions, 'env' | 'prox
   return { httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy: e['NO_PROXY'] ?? e['no_proxy'] ?? '' };
 }
 
+const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g;
+
+const pemBody = (block: string): string => block.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
+
+/**
+ * `pem` without the certificates Node's bundled roots already hold (the system bundle mostly
+ * repeats them, and parsing each costs ~0.2 ms on every TLS connection). Nothing else changes.
+ */
+export function withoutBundledRoots(pem: string): string {
+  const bundled = new Set(rootCertificates.map(pemBody));
+  return pem.replace(PEM_CERT_RE, (block) => (bundled.has(pemBody(block)) ? '' : block));
+}
+
 async function caBundle(t: TransportOptions, extraFile: string | undefined): Promise<string[]> {
   const out = [...rootCertificates];
   const system = t.systemCaBundle ?? SYSTEM_CA_BUNDLE;
   const sys = await readFile(system, 'utf8').catch(() => undefined);
-  if (sys !== undefined) out.push(sys);
+  if (sys !== undefined) out.push(withoutBundledRoots(sys));
   const nodeExtra = t.env['NODE_EXTRA_CA_CERTS'];
   if (nodeExtra) {
     const extra = await readFile(nodeExtra, 'utf8').catch(() => undefined);
