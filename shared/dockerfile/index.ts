@@ -19,3 +19,4 @@ export {
 } from './stages.ts';
 export { loadDockerignore, parseDockerignore, createDockerignore, type Dockerignore } from './dockerignore.ts';
 export { runCommandLine, type RunCommandLine } from './run-command.ts';
+export { parseGoDuration } from './instructions/duration.ts';
