@@ -126,9 +126,8 @@ async function buildStages(b: StagesInput): Promise<{ results: Map<number, Stage
     const workspace = how.inTarget ? target : await stageWorkspace(workDir, planned.stage.index, options.root.kanikoDir);
     if (workspace.mode === 'host') stageRoots.set(planned.stage.index, workspace.root);
     const { base, baseName } = await resolveBase(planned, results, { ...baseContext, platform: planned.platform });
-    const ignore = createIgnoreList({
-      root: workspace.root, mode: workspace.mode, ignorePaths: options.snapshot.ignorePaths,
-      ignoreVarRun: options.snapshot.ignoreVarRun, contextDir: context.dir, kanikoDir: options.root.kanikoDir,
+    const ignore = ignoreListFor(options, {
+      workspace, contextDir: context.dir,
       // Kiln's own work files (layers, spooled pulls, stage roots) sit under the root "/" in a container.
       // …and so do the RUN --mount=type=cache directories (--cache-mount-dir), volume or not.
       extra: workspace.mode === 'container' ? [workDir, mountDir] : [],
@@ -177,21 +176,23 @@ async function deleteFilesystem(target: Workspace, o: { options: ExecutorOptions
   o.logger.info('Deleting filesystem...');
   const { options } = o;
   const ignore = target.mode === 'container'
-    ? createIgnoreList({
-      root: target.root, mode: 'container', ignorePaths: options.snapshot.ignorePaths, ignoreVarRun: options.snapshot.ignoreVarRun,
-      contextDir: o.contextDir, kanikoDir: options.root.kanikoDir, extra: [o.workDir, options.cache.mountDir],
-    })
+    ? ignoreListFor(options, { workspace: target, contextDir: o.contextDir, extra: [o.workDir, options.cache.mountDir] })
     : new IgnoreList();
   await cleanRoot(target.root, ignore, o.logger);
+}
+
+/** The ignore list of a build root: --ignore-path, /var/run, the context, Kiln's directory and `extra`. */
+function ignoreListFor(options: ExecutorOptions, o: { workspace: Workspace; contextDir: string; extra: string[] }): IgnoreList {
+  return createIgnoreList({
+    root: o.workspace.root, mode: o.workspace.mode, ignorePaths: options.snapshot.ignorePaths, ignoreVarRun: options.snapshot.ignoreVarRun,
+    contextDir: o.contextDir, kanikoDir: options.root.kanikoDir, extra: o.extra,
+  });
 }
 
 /** --cache-mount-dir, or in a container a directory under /kaniko when creating it would add to the image (mounts/cache-dir.ts). */
 function cacheMountDirFor(options: ExecutorOptions, o: { target: Workspace; contextDir: string; workDir: string; logger: Logger; dockerfile: Dockerfile }): string {
   if (o.target.mode !== 'container') return options.cache.mountDir;
-  const ignore = createIgnoreList({
-    root: o.target.root, mode: 'container', ignorePaths: options.snapshot.ignorePaths, ignoreVarRun: options.snapshot.ignoreVarRun,
-    contextDir: o.contextDir, kanikoDir: options.root.kanikoDir, extra: [o.workDir],
-  });
+  const ignore = ignoreListFor(options, { workspace: o.target, contextDir: o.contextDir, extra: [o.workDir] });
   const choice = containerCacheMountDir({ root: o.target.root, mountDir: options.cache.mountDir, kanikoDir: options.root.kanikoDir, ignore });
   const used = o.dockerfile.stages.some((s) => s.instructions.some((i) => i.kind === 'RUN' && i.mounts.some((m) => m.type === 'cache')));
   if (choice.moved !== undefined) (used ? o.logger.warn : o.logger.debug).call(o.logger, `RUN --mount=type=cache: ${choice.moved}`);
