@@ -3,7 +3,7 @@
 // descriptor recomputed, so the same documents always give the same digest.
 import { sha256 } from '../digest.ts';
 import { configJson, manifestJson } from './json.ts';
-import { findLayer, manifestMediaType, parseConfig, parseManifest } from './partial.ts';
+import { findLayer, manifestMediaType, once, parseConfig, parseManifest } from './partial.ts';
 import type { ConfigFile, Image, Layer, Manifest } from './types.ts';
 
 export interface ImageDocuments {
@@ -51,16 +51,10 @@ export function imageFromDocuments(d: ImageDocuments): Image {
  * and returns the new documents, or undefined to keep the base exactly (same bytes, same digest).
  */
 export function derivedImage(base: Image, compute: () => Promise<ImageDocuments | undefined>): Image {
-  let p: Promise<Built | undefined> | undefined;
-  const get = (): Promise<Built | undefined> => {
-    p ??= compute()
-      .then((d) => (d === undefined ? undefined : build(d)))
-      .catch((e: unknown) => {
-        p = undefined;
-        throw e;
-      });
-    return p;
-  };
+  const get = once(async (): Promise<Built | undefined> => {
+    const d = await compute();
+    return d === undefined ? undefined : build(d);
+  });
   const either = <T>(own: (b: Built) => T | Promise<T>, fallback: () => Promise<T>) => async (): Promise<T> => {
     const b = await get();
     return b === undefined ? fallback() : own(b);

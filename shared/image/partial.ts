@@ -8,7 +8,7 @@ import { decompressStream } from './compression.ts';
 import { MediaTypes, isIndexMediaType, type ConfigFile, type Descriptor, type Image, type Layer, type Manifest, type MediaType } from './types.ts';
 
 /** Run `fn` once; later calls share its promise (a failure is not cached). */
-function once<T>(fn: () => Promise<T>): () => Promise<T> {
+export function once<T>(fn: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
   return () => {
     p ??= fn().catch((e: unknown) => {
