@@ -101,15 +101,34 @@ function verifier(blob: BlobRef, what: string): VerifyingStream {
   return new VerifyingStream({ digest: blob.digest, size: blob.size, what });
 }
 
+/** Bytes after which a blob's writeback starts, so the datasync at its end has little left to wait for. */
+const SYNC_EVERY = 8 << 20;
+
 /**
- * Writes to an open file and fsyncs it at the end (the file stays open for the caller to close).
- * The end fails unless exactly `blob.size` bytes were written.
+ * Writes to an open file and fdatasyncs it at the end (the file stays open for the caller to
+ * close); every SYNC_EVERY bytes a datasync starts in the background, overlapping the disk's
+ * writeback with the download. The end fails unless exactly `blob.size` bytes were written
+ * and every datasync succeeded (an error is reported once per file, so none is dropped).
  */
 function fileSink(fh: FileHandle, blob: BlobRef): Writable {
   let written = 0;
+  let unsynced = 0;
+  let syncing: Promise<void> = Promise.resolve();
+  let inFlight = false;
+  let syncError: unknown;
+  const startSync = (): void => {
+    if (inFlight || unsynced < SYNC_EVERY) return;
+    unsynced = 0;
+    inFlight = true;
+    syncing = fh.datasync().then(
+      () => void (inFlight = false),
+      (e: unknown) => void ((syncError ??= e), (inFlight = false)),
+    );
+  };
   const put = (chunks: Buffer[], cb: (e?: Error | null) => void): void => {
     for (const c of chunks) written += c.length;
-    writeAll(fh, chunks).then(() => cb(), cb);
+    for (const c of chunks) unsynced += c.length;
+    writeAll(fh, chunks).then(() => (startSync(), cb()), cb);
   };
   return new Writable({
     highWaterMark: 1 << 20,
@@ -122,7 +141,8 @@ function fileSink(fh: FileHandle, blob: BlobRef): Writable {
         return;
       }
       // fdatasync: the bytes and the size; the rename and the directory fsync make the name durable.
-      fh.datasync().then(() => cb(), cb);
+      const done = (): Promise<void> => (syncError === undefined ? fh.datasync() : Promise.reject(syncError as Error));
+      syncing.then(done).then(() => cb(), cb);
     },
   });
 }
