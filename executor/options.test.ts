@@ -1,5 +1,5 @@
+import { failure } from '../test/helpers/kiln-failure.ts';
 import { describe, expect, it } from 'vitest';
-import { isKilnError } from '../shared/errors.ts';
 import { parseContextSource, parseGitOptions } from './flag-values.ts';
 import { executorFlagSpecs } from './flags.ts';
 import { type ExecutorOptions, notImplementedFlags, parseExecutorArgs } from './options.ts';
@@ -9,15 +9,6 @@ const parse = (argv: string[], env: NodeJS.ProcessEnv = {}): ExecutorOptions => 
 /** The minimum a build needs: kaniko requires --destination or --no-push. */
 const run = (...argv: string[]): ExecutorOptions => parse(['--no-push', ...argv]);
 
-function failure(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (isKilnError(err)) return { code: err.code, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a KilnError');
-}
 
 describe('parseExecutorArgs defaults', () => {
   it('uses kaniko defaults', () => {

@@ -1,20 +1,11 @@
+import { failure } from '../test/helpers/kiln-failure.ts';
 import { describe, expect, it } from 'vitest';
-import { isKilnError } from '../shared/errors.ts';
 import { warmerFlagSpecs } from './flags.ts';
 import { parseWarmerArgs } from './options.ts';
 
 const CWD = '/w';
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseWarmerArgs(argv, env, { cwd: CWD });
 
-function failure(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (isKilnError(err)) return { code: err.code, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a KilnError');
-}
 
 describe('parseWarmerArgs', () => {
   it("uses kaniko's defaults", () => {
